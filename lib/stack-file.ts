@@ -1,0 +1,114 @@
+/**
+ * Reads a stack's configuration from Pulumi.yaml and Pulumi.<stack>.yaml the way the Pulumi CLI
+ * hands it to a program: full keys (`scoped-edge:accountId`), project defaults applied, scalars as
+ * strings, structured values as JSON strings. `secure:` values are never decrypted: they stand in as
+ * an opaque placeholder and their keys are reported as secret. Used by the offline plan and the
+ * token verifier, which run without the Pulumi CLI.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
+
+/** What a `secure:` value becomes offline: never the ciphertext, never a real secret. */
+export const SECRET_PLACEHOLDER = "[secret]";
+
+export interface StackConfigMap {
+  readonly project: string;
+  readonly stack: string;
+  readonly stackFile: string;
+  readonly config: Record<string, string>;
+  readonly secretKeys: Set<string>;
+}
+
+export class StackFileError extends Error {
+  override readonly name = "StackFileError";
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+function containsSecure(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(containsSecure);
+  if (!isRecord(value)) return false;
+  if (Object.keys(value).length === 1 && typeof value.secure === "string") return true;
+  return Object.values(value).some(containsSecure);
+}
+
+/** Replaces every `{secure: ...}` leaf with the placeholder. */
+function maskSecure(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(maskSecure);
+  if (!isRecord(value)) return value;
+  if (Object.keys(value).length === 1 && typeof value.secure === "string") return SECRET_PLACEHOLDER;
+  return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, maskSecure(inner)]));
+}
+
+/** The string the CLI would hand the program for this value. */
+function encode(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return JSON.stringify(value);
+}
+
+function fullKey(project: string, key: string): string {
+  return key.includes(":") ? key : `${project}:${key}`;
+}
+
+function readYaml(path: string): unknown {
+  try {
+    return parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new StackFileError(`${path} is not valid YAML: ${(error as Error).message}`);
+  }
+}
+
+/** Stack names with a Pulumi.<name>.yaml in `root`. */
+export function listStacks(root: string): string[] {
+  return readdirSync(root)
+    .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
+    .filter((name): name is string => name !== undefined)
+    .sort();
+}
+
+export function readStackConfigMap(root: string, stack: string): StackConfigMap {
+  if (!/^[A-Za-z0-9_.-]+$/.test(stack)) {
+    throw new StackFileError(`stack name "${stack}" may contain only letters, digits, '-', '_' and '.'`);
+  }
+  const projectFile = join(root, "Pulumi.yaml");
+  const stackFile = join(root, `Pulumi.${stack}.yaml`);
+  if (!existsSync(projectFile)) throw new StackFileError(`no Pulumi.yaml in ${root}`);
+  if (!existsSync(stackFile)) {
+    throw new StackFileError(
+      `no stack file Pulumi.${stack}.yaml in ${root}; create one (e.g. copy Pulumi.dev.yaml) or run pulumi stack init ${stack}`,
+    );
+  }
+  const projectDoc = readYaml(projectFile);
+  if (!isRecord(projectDoc) || typeof projectDoc.name !== "string") {
+    throw new StackFileError(`${projectFile} has no project name`);
+  }
+  const project = projectDoc.name;
+  const config: Record<string, string> = {};
+  const secretKeys = new Set<string>();
+
+  // Project-level declarations: defaults, or plain values for other namespaces.
+  const declared = isRecord(projectDoc.config) ? projectDoc.config : {};
+  for (const [key, declaration] of Object.entries(declared)) {
+    const name = fullKey(project, key);
+    if (isRecord(declaration) && ("default" in declaration || "value" in declaration)) {
+      config[name] = encode(declaration.default ?? declaration.value);
+    } else if (!isRecord(declaration) && declaration !== undefined) {
+      config[name] = encode(declaration);
+    }
+  }
+
+  const stackDoc = readYaml(stackFile) ?? {};
+  if (!isRecord(stackDoc)) throw new StackFileError(`${stackFile} must be a YAML mapping`);
+  const stackConfig = stackDoc.config ?? {};
+  if (!isRecord(stackConfig)) throw new StackFileError(`${stackFile}: config must be a mapping`);
+  for (const [key, value] of Object.entries(stackConfig)) {
+    const name = fullKey(project, key);
+    if (containsSecure(value)) secretKeys.add(name);
+    config[name] = encode(maskSecure(value));
+  }
+  return { project, stack, stackFile, config, secretKeys };
+}
