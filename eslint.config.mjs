@@ -1,17 +1,16 @@
 // @ts-check
 import eslint from "@eslint/js";
+import pulumi from "@pulumi/eslint-plugin";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   {
     ignores: [
-      "node_modules/**",
       "**/node_modules/**",
-      "bin/**",
       "**/bin/**",
       "dist/**",
       "worker/dist/**",
-      ".wrangler/**",
+      "**/.wrangler/**",
       "coverage/**",
     ],
   },
@@ -20,6 +19,16 @@ export default tseslint.config(
   {
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+    },
+  },
+  {
+    // The Pulumi program: an Output in a template literal renders as a warning string, not its value.
+    files: ["index.ts", "components/**/*.ts", "lib/**/*.ts"],
+    plugins: { "@pulumi": pulumi },
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      "@pulumi/no-output-in-template-literal": "error",
+      "@pulumi/no-output-instance-in-template-literal": "error",
     },
   },
   {

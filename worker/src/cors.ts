@@ -16,9 +16,7 @@ export const CORS_MAX_AGE_SECONDS = 600;
  * requests (CORS cannot restrict them; the rate limit still applies) and get no CORS headers.
  */
 export type OriginDecision =
-  | { kind: "none" }
-  | { kind: "allowed"; origin: string }
-  | { kind: "denied"; error: ApiError };
+  { kind: "none" } | { kind: "allowed"; origin: string } | { kind: "denied"; error: ApiError };
 
 export function checkOrigin(request: Request, allowedOrigins: ReadonlySet<string>): OriginDecision {
   const origin = request.headers.get("Origin");
@@ -71,7 +69,12 @@ export function preflight(
   if (refused.length > 0) {
     return {
       ok: false,
-      error: invalid("cors_header_not_allowed", `Header(s) not allowed: ${refused.join(", ")}`, undefined, 403),
+      error: invalid(
+        "cors_header_not_allowed",
+        `Header(s) not allowed: ${refused.join(", ")}`,
+        undefined,
+        403,
+      ),
     };
   }
   return {

@@ -18,12 +18,7 @@ const fail = (error: ApiError): { ok: false; error: ApiError } => ({ ok: false, 
 export function checkContentType(request: Request): ApiError | undefined {
   const type = (request.headers.get("Content-Type") ?? "").split(";")[0]?.trim().toLowerCase();
   if (type === "application/json") return undefined;
-  return invalid(
-    "unsupported_media_type",
-    "Content-Type must be application/json",
-    undefined,
-    415,
-  );
+  return invalid("unsupported_media_type", "Content-Type must be application/json", undefined, 415);
 }
 
 function tooLarge(max: number): ApiError {
@@ -55,7 +50,7 @@ export async function readBody(request: Request, max: number): Promise<Result<st
     offset += chunk.byteLength;
   }
   try {
-    return { ok: true, value: new TextDecoder("utf-8", { fatal: true }).decode(bytes) };
+    return { ok: true, value: new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes) };
   } catch {
     return fail(invalid("invalid_json", "Request body is not valid UTF-8"));
   }
@@ -74,7 +69,11 @@ function contentLength(content: unknown, role: string, param: string): Result<nu
     for (const [index, part] of content.entries()) {
       if (!isRecord(part) || part.type !== "text" || typeof part.text !== "string") {
         return fail(
-          invalid("invalid_message", `${param}[${index}] must be {"type": "text", "text": string}`, `${param}[${index}]`),
+          invalid(
+            "invalid_message",
+            `${param}[${index}] must be {"type": "text", "text": string}`,
+            `${param}[${index}]`,
+          ),
         );
       }
       total += part.text.length;
@@ -103,7 +102,11 @@ export function validateChatRequest(text: string, config: WorkerConfig): Result<
   }
   if (messages.length > config.maxMessages) {
     return fail(
-      invalid("too_many_messages", `messages has ${messages.length} entries; at most ${config.maxMessages}`, "messages"),
+      invalid(
+        "too_many_messages",
+        `messages has ${messages.length} entries; at most ${config.maxMessages}`,
+        "messages",
+      ),
     );
   }
   for (const [index, message] of messages.entries()) {
@@ -117,7 +120,11 @@ export function validateChatRequest(text: string, config: WorkerConfig): Result<
     }
     if (role === "tool" && typeof message.tool_call_id !== "string") {
       return fail(
-        invalid("invalid_message", `${param}.tool_call_id must be a string for role tool`, `${param}.tool_call_id`),
+        invalid(
+          "invalid_message",
+          `${param}.tool_call_id must be a string for role tool`,
+          `${param}.tool_call_id`,
+        ),
       );
     }
     const length = contentLength(message.content, role, `${param}.content`);

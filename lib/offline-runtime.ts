@@ -1,0 +1,224 @@
+/**
+ * Runs the Pulumi program with no engine, no cloud and no credentials: Pulumi's own mock runtime
+ * (`pulumi.runtime.setMocks`), with the resource monitor instrumented so every registration is
+ * recorded as the engine would see it (type, name, parent, inputs with secrets still marked,
+ * resource options, property dependencies). Provider functions are answered offline: the
+ * permission-group lookups from the bundled catalog; anything else throws, so a new invoke cannot
+ * slip in unnoticed.
+ */
+import { createHash } from "node:crypto";
+
+import * as pulumi from "@pulumi/pulumi";
+
+import { PERMISSION_GROUPS } from "../policies/lib/permission-catalog";
+
+export const PERMISSION_LOOKUP_TOKENS = [
+  "cloudflare:index/getApiTokenPermissionGroupsList:getApiTokenPermissionGroupsList",
+  "cloudflare:index/getAccountApiTokenPermissionGroupsList:getAccountApiTokenPermissionGroupsList",
+] as const;
+
+/** A resource registration as the engine receives it. */
+export interface RegisteredResource {
+  readonly urn: string;
+  readonly type: string;
+  readonly name: string;
+  readonly custom: boolean;
+  readonly parent: string | undefined;
+  /** Inputs; secret values stay wrapped as Pulumi's RPC secret objects (see isRpcSecret). */
+  readonly inputs: Record<string, unknown>;
+  readonly deleteBeforeReplace: boolean;
+  readonly replaceOnChanges: string[];
+  readonly additionalSecretOutputs: string[];
+  readonly dependencies: string[];
+  readonly propertyDependencies: Record<string, string[]>;
+  readonly provider: string | undefined;
+}
+
+export interface RecordedInvoke {
+  readonly token: string;
+  readonly inputs: Record<string, unknown>;
+}
+
+const CATALOG_SCOPE: Record<string, string> = {
+  account: "com.cloudflare.api.account",
+  zone: "com.cloudflare.api.account.zone",
+  user: "com.cloudflare.api.user",
+};
+
+/** Deterministic fake ids and generated values, so repeated runs produce identical plans. */
+function fakeId(type: string, name: string): string {
+  return createHash("sha256").update(`${type}::${name}`).digest("hex").slice(0, 32);
+}
+
+export class OfflineMocks implements pulumi.runtime.Mocks {
+  readonly invokes: RecordedInvoke[] = [];
+
+  newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, unknown> } {
+    const state: Record<string, unknown> = { ...args.inputs };
+    const id = fakeId(args.type, args.name);
+    switch (args.type) {
+      case "cloudflare:index/accountToken:AccountToken":
+      case "cloudflare:index/apiToken:ApiToken":
+        // A stand-in value; additionalSecretOutputs is not applied by mocks, so mark it here.
+        state.value = pulumi.secret(`offline-token-${id}`);
+        state.status = "active";
+        break;
+      case "random:index/randomId:RandomId": {
+        const keepers = JSON.stringify(args.inputs.keepers ?? {});
+        const hex = createHash("sha256").update(`${args.name}::${keepers}`).digest("hex");
+        state.hex = hex.slice(0, 2 * Number(args.inputs.byteLength ?? 4));
+        state.b64Url = Buffer.from(String(state.hex), "hex").toString("base64url");
+        break;
+      }
+      default:
+        break;
+    }
+    return { id: args.custom ? id : undefined, state };
+  }
+
+  call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+    this.invokes.push({ token: args.token, inputs: args.inputs });
+    if ((PERMISSION_LOOKUP_TOKENS as readonly string[]).includes(args.token)) {
+      return {
+        ...args.inputs,
+        results: PERMISSION_GROUPS.map((group) => ({
+          id: group.id,
+          name: group.name,
+          scopes: [CATALOG_SCOPE[group.scope]],
+          category: "offline",
+          isSelectable: true,
+        })),
+      };
+    }
+    throw new Error(`offline runtime: no offline answer for invoke ${args.token}`);
+  }
+}
+
+/** The proto request the monitor receives (the getters used here). */
+interface RegisterResourceRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getCustom(): boolean;
+  getObject(): unknown;
+  getDeletebeforereplace(): boolean;
+  getReplaceonchangesList(): string[];
+  getAdditionalsecretoutputsList(): string[];
+  getDependenciesList(): string[];
+  getPropertydependenciesMap(): {
+    forEach(callback: (value: { getUrnsList(): string[] }, key: string) => void): void;
+  };
+  getProvider(): string;
+}
+
+interface InstrumentableMonitor {
+  registerResource(request: RegisterResourceRequest, callback: (...args: unknown[]) => void): void;
+  newUrn(parent: string, type: string, name: string): string;
+}
+
+export interface OfflineRuntime {
+  readonly mocks: OfflineMocks;
+  readonly resources: RegisteredResource[];
+}
+
+export interface OfflineRuntimeOptions {
+  readonly project: string;
+  readonly stack: string;
+  /** Config map as the CLI passes it (`project:key` -> string). */
+  readonly config: Record<string, string>;
+  readonly secretKeys: readonly string[];
+  /** Run as a preview (`pulumi preview`) rather than an update. */
+  readonly preview?: boolean;
+}
+
+/** Installs the mock runtime and config; returns what it records. Call before importing the program. */
+export async function startOfflineRuntime(options: OfflineRuntimeOptions): Promise<OfflineRuntime> {
+  const mocks = new OfflineMocks();
+  const resources: RegisteredResource[] = [];
+  await pulumi.runtime.setMocks(mocks, options.project, options.stack, options.preview ?? false);
+  pulumi.runtime.setAllConfig(options.config, [...options.secretKeys]);
+
+  const monitor = pulumi.runtime.getMonitor() as unknown as InstrumentableMonitor;
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (request, callback) => {
+    const propertyDependencies: Record<string, string[]> = {};
+    request.getPropertydependenciesMap().forEach((value, key) => {
+      propertyDependencies[key] = value.getUrnsList();
+    });
+    const parent = request.getParent() || undefined;
+    resources.push({
+      urn: monitor.newUrn(request.getParent(), request.getType(), request.getName()),
+      type: request.getType(),
+      name: request.getName(),
+      custom: request.getCustom(),
+      parent,
+      inputs: pulumi.runtime.deserializeProperties(request.getObject() as never) as Record<string, unknown>,
+      deleteBeforeReplace: request.getDeletebeforereplace(),
+      replaceOnChanges: request.getReplaceonchangesList(),
+      additionalSecretOutputs: request.getAdditionalsecretoutputsList(),
+      dependencies: request.getDependenciesList(),
+      propertyDependencies,
+      provider: request.getProvider() || undefined,
+    });
+    register(request, callback);
+  };
+  return { mocks, resources };
+}
+
+/** What an unknown value (e.g. an id during preview) resolves to. */
+export const UNKNOWN = "[unknown]";
+
+/** The parts of Output's implementation that resolve it without the unknown-skipping `apply`. */
+interface OutputInternals {
+  promise(withUnknowns?: boolean): Promise<unknown>;
+  isKnown: Promise<boolean>;
+}
+
+/** Resolves every Output (deeply) in a program's returned outputs, keeping secrecy visible. */
+export async function resolveOutputs(value: unknown): Promise<unknown> {
+  if (pulumi.Output.isInstance(value)) {
+    const output = value as pulumi.Output<unknown>;
+    const internals = output as unknown as OutputInternals;
+    const [inner, known, secret] = await Promise.all([
+      internals.promise(true),
+      internals.isKnown,
+      pulumi.isSecret(output),
+    ]);
+    const resolved = known ? await resolveOutputs(inner) : UNKNOWN;
+    return secret ? { secret: true, value: resolved } : resolved;
+  }
+  if (Array.isArray(value)) return Promise.all(value.map(resolveOutputs));
+  if (value !== null && typeof value === "object") {
+    const entries = await Promise.all(
+      Object.entries(value as Record<string, unknown>).map(async ([key, inner]) => [key, await resolveOutputs(inner)]),
+    );
+    return Object.fromEntries(entries);
+  }
+  return value;
+}
+
+/** Waits until every outstanding registration and invoke has been answered. */
+export async function settle(): Promise<void> {
+  // waitForRPCs is exported by @pulumi/pulumi's runtime but marked internal in its typings.
+  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+}
+
+/**
+ * Runs `program` (a Pulumi program's exported function) inside a root Stack, as the CLI does, waits
+ * for every registration, and returns its outputs resolved. Throws what the program throws.
+ */
+export async function runProgram(program: () => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
+  let outputs: Record<string, unknown> = {};
+  let failure: unknown;
+  await pulumi.runtime.runInPulumiStack(async () => {
+    try {
+      outputs = await program();
+    } catch (error) {
+      failure = error;
+    }
+    return outputs;
+  });
+  await settle();
+  if (failure !== undefined) throw failure;
+  return (await resolveOutputs(outputs)) as Record<string, unknown>;
+}

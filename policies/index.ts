@@ -1,0 +1,17 @@
+/**
+ * The scoped-edge CrossGuard policy pack. This file only assembles the PolicyPack; every policy lives in
+ * rules/, one per file. Run it with:
+ *   pulumi preview --policy-pack policies --policy-pack-config policies/config/<stack>.json
+ */
+import { PolicyPack } from "@pulumi/policy";
+
+import { POLICY_PACK_NAME, policies } from "./rules";
+
+new PolicyPack(POLICY_PACK_NAME, {
+  description:
+    "Cloudflare API and account tokens least-privilege, scoped, expiring and rotated; Worker secrets kept out " +
+    "of plain bindings; no Global API Key.",
+  provider: "cloudflare",
+  tags: ["cloudflare", "tokens", "least-privilege"],
+  policies,
+});

@@ -1,0 +1,78 @@
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+
+import { readPolicyConfig, resolveNow } from "../lib/policy-config";
+import { DAY_MS, rotationWindow, toRfc3339 } from "../lib/rotation";
+import { parseRfc3339, readTimestampField } from "../lib/token";
+import { NOW_SCHEMA, validateTokens } from "./support";
+
+export interface RotationHeadroomConfig {
+  /** Rotation period: a new token replaces the old one at the start of each window. */
+  readonly rotationDays: number;
+  /** How long a token must outlive its next scheduled rotation. */
+  readonly graceDays: number;
+  /** ISO 8601 instant to judge against; empty for the real clock. */
+  readonly now: string;
+}
+
+export const ROTATION_HEADROOM_DEFAULTS: RotationHeadroomConfig = { rotationDays: 30, graceDays: 7, now: "" };
+
+export const tokenRotationHeadroom: ResourceValidationPolicy = {
+  name: "cloudflare-token-require-rotation-headroom",
+  description:
+    "A Cloudflare token must stay valid until its next scheduled rotation plus a grace period. Rotation " +
+    "windows are anchored at the Unix epoch (the next rotation is the end of the window that contains now); " +
+    "a token that expires before CI has replaced it breaks every deploy.",
+  enforcementLevel: "mandatory",
+  severity: "medium",
+  remediationSteps:
+    "Give the token a lifetime longer than rotationDays + graceDays, counted from the start of its rotation " +
+    "window (scoped-edge: scoped-edge:tokenTtlDays > scoped-edge:rotationDays + scoped-edge:rotationGraceDays), " +
+    "or set expiresOn no earlier than the next rotation plus the grace period.",
+  configSchema: {
+    properties: {
+      rotationDays: {
+        type: "integer",
+        minimum: 1,
+        default: ROTATION_HEADROOM_DEFAULTS.rotationDays,
+        description: "Rotation period in days (the window length); must match the stack's rotationDays.",
+      },
+      graceDays: {
+        type: "integer",
+        minimum: 0,
+        default: ROTATION_HEADROOM_DEFAULTS.graceDays,
+        description: "Days a token must stay valid after its next scheduled rotation.",
+      },
+      now: NOW_SCHEMA,
+    },
+  },
+  validateResource: validateTokens((props, args, reportViolation) => {
+    const config = readPolicyConfig(args, ROTATION_HEADROOM_DEFAULTS);
+    const clock = resolveNow(config.now);
+    if (!clock.ok) {
+      reportViolation(`${clock.error}.`);
+      return;
+    }
+    const { rotationDays, graceDays } = config;
+    if (!Number.isInteger(rotationDays) || rotationDays < 1 || !Number.isInteger(graceDays) || graceDays < 0) {
+      reportViolation(
+        `config rotationDays (${rotationDays}) must be a whole number of days >= 1 and graceDays (${graceDays}) ` +
+          `a whole number >= 0. Fix them in the policy config.`,
+      );
+      return;
+    }
+    // A missing or malformed expiresOn is cloudflare-token-enforce-expiry's finding, not this one's.
+    const expiresOn = readTimestampField(props, "expiresOn");
+    const expires = expiresOn === undefined ? undefined : parseRfc3339(expiresOn);
+    if (expiresOn === undefined || expires === undefined) return;
+    const window = rotationWindow(clock.now, { rotationDays, graceDays, ttlDays: rotationDays + graceDays + 1 });
+    const required = new Date(window.nextRotation.getTime() + graceDays * DAY_MS);
+    if (expires.getTime() < required.getTime()) {
+      reportViolation(
+        `The token expires at ${expiresOn}, before its next scheduled rotation (${toRfc3339(window.nextRotation)}) ` +
+          `plus the ${graceDays}-day grace period (${toRfc3339(required)}): if that rotation run fails, deploys ` +
+          `break. Set expiresOn to ${toRfc3339(required)} or later (a TTL above ${rotationDays + graceDays} days ` +
+          `from the window start ${toRfc3339(window.start)}).`,
+      );
+    }
+  }),
+};

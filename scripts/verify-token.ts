@@ -1,0 +1,25 @@
+/**
+ * npm run verify-token -- --stack <name> [--json] [--api-base-url URL] [--timeout-ms N]
+ *                         [--foreign-zone ID] [--foreign-account ID]
+ *
+ * Proves that the token in CLOUDFLARE_API_TOKEN has exactly the access the stack needs.
+ * See docs/VERIFY-TOKEN.md; the logic lives in lib/verify/.
+ */
+import { resolve } from "node:path";
+
+import { main } from "../lib/verify/cli";
+
+main(process.argv.slice(2), {
+  env: process.env,
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  root: resolve(__dirname, ".."),
+}).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  () => {
+    process.stderr.write("verify-token: unexpected error\n");
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,112 @@
+/**
+ * Runs index.ts for one stack under the offline runtime (Pulumi's mock runtime, instrumented) and
+ * returns what was registered, invoked and exported.
+ */
+import { join } from "node:path";
+
+import * as pulumi from "@pulumi/pulumi";
+
+import { CLOCK_ENV } from "../../lib/clock";
+import {
+  runProgram,
+  startOfflineRuntime,
+  type RecordedInvoke,
+  type RegisteredResource,
+} from "../../lib/offline-runtime";
+import { readStackConfigMap } from "../../lib/stack-file";
+
+export const ROOT = join(__dirname, "..", "..");
+export const PROJECT = "scoped-edge";
+/** Stand-in secrets: unique strings so a leak anywhere is easy to find. */
+export const PROVIDER_KEY = "gsk_test_provider_key_0123456789abcdef";
+export const GITHUB_TOKEN = "ghp_test_github_admin_token_abcdef";
+export const FIXED_NOW = "2026-11-23T12:00:00Z";
+
+export interface StackRun {
+  readonly resources: RegisteredResource[];
+  readonly invokes: RecordedInvoke[];
+  readonly outputs: Record<string, unknown> | undefined;
+  readonly error: Error | undefined;
+}
+
+export interface RunOptions {
+  /** Config values to set or override (full keys). */
+  readonly set?: Record<string, string>;
+  /** Config keys to remove. */
+  readonly unset?: readonly string[];
+  /** Keys to treat as plain text even if the stack would make them secret. */
+  readonly plain?: readonly string[];
+  readonly now?: string;
+  /** Start from this stack file's config (defaults to the stack name). */
+  readonly stackFile?: string;
+}
+
+type Program = () => Promise<Record<string, unknown>>;
+
+async function loadProgram(): Promise<Program> {
+  const module = (await import("../../index.js")) as unknown as { default?: Program } | Program;
+  return typeof module === "function" ? module : (module.default as Program);
+}
+
+export async function runStack(stack: string, options: RunOptions = {}): Promise<StackRun> {
+  const base = readStackConfigMap(ROOT, options.stackFile ?? stack);
+  const config: Record<string, string> = {
+    ...base.config,
+    [`${PROJECT}:providerKey`]: PROVIDER_KEY,
+    "github:token": GITHUB_TOKEN,
+    ...options.set,
+  };
+  for (const key of options.unset ?? []) delete config[key];
+  const secretKeys = [...base.secretKeys, `${PROJECT}:providerKey`, "github:token"].filter(
+    (key) => !(options.plain ?? []).includes(key),
+  );
+  const runtime = await startOfflineRuntime({ project: PROJECT, stack, config, secretKeys });
+  process.env[CLOCK_ENV] = options.now ?? FIXED_NOW;
+  const program = await loadProgram();
+  try {
+    const outputs = await runProgram(program);
+    return { resources: runtime.resources, invokes: runtime.mocks.invokes, outputs, error: undefined };
+  } catch (error) {
+    return { resources: runtime.resources, invokes: runtime.mocks.invokes, outputs: undefined, error: error as Error };
+  } finally {
+    delete process.env[CLOCK_ENV];
+  }
+}
+
+/** The one resource of `type`, failing loudly when there are none or several. */
+export function only(run: StackRun, type: string): RegisteredResource {
+  const matches = run.resources.filter((resource) => resource.type === type);
+  if (matches.length !== 1) throw new Error(`expected one ${type}, found ${matches.length}`);
+  return matches[0]!;
+}
+
+export function ofType(run: StackRun, type: string): RegisteredResource[] {
+  return run.resources.filter((resource) => resource.type === type);
+}
+
+/** Resources the program registered itself (the root Stack is the runtime's). */
+export function programResources(run: StackRun): RegisteredResource[] {
+  return run.resources.filter((resource) => resource.type !== "pulumi:pulumi:Stack");
+}
+
+/** Unwraps an RPC secret; returns [value, wasSecret]. */
+export function unwrapSecret(value: unknown): [unknown, boolean] {
+  if (pulumi.runtime.isRpcSecret(value)) return [pulumi.runtime.unwrapRpcSecret(value), true];
+  return [value, false];
+}
+
+export const TYPES = {
+  accountToken: "cloudflare:index/accountToken:AccountToken",
+  apiToken: "cloudflare:index/apiToken:ApiToken",
+  script: "cloudflare:index/workersScript:WorkersScript",
+  kv: "cloudflare:index/workersKvNamespace:WorkersKvNamespace",
+  route: "cloudflare:index/workersRoute:WorkersRoute",
+  r2: "cloudflare:index/r2Bucket:R2Bucket",
+  customHostname: "cloudflare:index/customHostname:CustomHostname",
+  randomId: "random:index/randomId:RandomId",
+  envSecret: "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret",
+  repoSecret: "github:index/actionsSecret:ActionsSecret",
+  envVariable: "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable",
+  repoVariable: "github:index/actionsVariable:ActionsVariable",
+  githubProvider: "pulumi:providers:github",
+} as const;

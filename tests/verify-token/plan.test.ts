@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+
+import { endpointPath } from "../../lib/verify/endpoints";
+import { planProbes, PlanError, unprobedPermissions } from "../../lib/verify/plan";
+import { loadStackConfig } from "../../lib/verify/stack";
+import { PERMISSION_GROUPS } from "../../policies/lib/permission-catalog";
+import {
+  ACCOUNT_DEV,
+  ACCOUNT_OTHER,
+  repoStack,
+  SAAS_STACK,
+  stackDir,
+  ZONE_DEV,
+  ZONE_OTHER,
+  ZONE_SAAS,
+} from "./fixtures";
+
+const summary = (probes: ReturnType<typeof planProbes>) =>
+  probes.map((probe) => `${probe.type} GET ${endpointPath(probe.endpoint)}`);
+
+describe("planProbes", () => {
+  it("derives the dev stack's probes from its grants", () => {
+    expect(summary(planProbes(repoStack("dev")))).toEqual([
+      `positive GET /accounts/${ACCOUNT_DEV}`,
+      `positive GET /accounts/${ACCOUNT_DEV}/storage/kv/namespaces`,
+      `positive GET /accounts/${ACCOUNT_DEV}/workers/scripts`,
+      `positive GET /zones/${ZONE_DEV}/workers/routes`,
+      `positive GET /zones/${ZONE_DEV}`,
+      `negative GET /accounts/${ACCOUNT_DEV}/tokens`,
+      `negative GET /zones/${ZONE_DEV}/dns_records`,
+      "zone-visibility GET /zones",
+    ]);
+  });
+
+  it("probes every route zone of prod and checks DNS on each", () => {
+    const paths = summary(planProbes(repoStack("prod")));
+    for (const zone of ["0000000000000000000000000000d003", "0000000000000000000000000000d004"]) {
+      expect(paths).toContain(`positive GET /zones/${zone}/workers/routes`);
+      expect(paths).toContain(`positive GET /zones/${zone}`);
+      expect(paths).toContain(`negative GET /zones/${zone}/dns_records`);
+    }
+  });
+
+  it("covers R2, custom hostnames, extra permissions and the user-owned form", () => {
+    const root = stackDir({ saas: SAAS_STACK });
+    const probes = planProbes(loadStackConfig(root, "saas"), {
+      foreignZoneId: ZONE_OTHER,
+      foreignAccountId: ACCOUNT_OTHER,
+    });
+    expect(summary(probes)).toEqual([
+      `positive GET /accounts/${ACCOUNT_DEV}`,
+      `positive GET /accounts/${ACCOUNT_DEV}/storage/kv/namespaces`,
+      `positive GET /accounts/${ACCOUNT_DEV}/r2/buckets`,
+      `positive GET /accounts/${ACCOUNT_DEV}/workers/scripts`,
+      `positive GET /accounts/${ACCOUNT_DEV}/workers/scripts/edge-chat-saas/tails`,
+      `positive GET /zones/${ZONE_DEV}/dns_records`,
+      `positive GET /zones/${ZONE_DEV}/workers/routes`,
+      `positive GET /zones/${ZONE_DEV}`,
+      `positive GET /zones/${ZONE_SAAS}/dns_records`,
+      `positive GET /zones/${ZONE_SAAS}/custom_hostnames`,
+      "negative GET /user/tokens",
+      `negative GET /accounts/${ACCOUNT_DEV}/tokens`,
+      `negative GET /zones/${ZONE_OTHER}`,
+      `negative GET /accounts/${ACCOUNT_OTHER}`,
+      `negative GET /accounts/${ACCOUNT_OTHER}/workers/scripts`,
+    ]);
+    const dns = probes.find((probe) => endpointPath(probe.endpoint) === `/zones/${ZONE_DEV}/dns_records`);
+    expect(dns).toMatchObject({
+      grants: [{ permission: "DNS Read" }],
+      why: expect.stringContaining("extraPermissions"),
+    });
+  });
+
+  it("refuses a 'foreign' id that belongs to the stack", () => {
+    expect(() => planProbes(repoStack("dev"), { foreignZoneId: ZONE_DEV })).toThrow(PlanError);
+    expect(() => planProbes(repoStack("dev"), { foreignAccountId: ACCOUNT_DEV })).toThrow(PlanError);
+  });
+
+  it("has a read-only probe for every account- and zone-scoped permission in the catalog", () => {
+    expect(unprobedPermissions(PERMISSION_GROUPS.map((group) => group.name))).toEqual([]);
+  });
+});
+
+describe("loadStackConfig", () => {
+  it("reads the committed stacks although providerKey is not committed", () => {
+    for (const stack of ["dev", "staging", "prod"]) expect(repoStack(stack).stack).toBe(stack);
+  });
+});

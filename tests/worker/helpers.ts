@@ -1,0 +1,165 @@
+import { env, exports } from "cloudflare:workers";
+import { afterEach, beforeEach, expect, vi, type MockInstance } from "vitest";
+import type { WorkerEnv } from "../../worker/src/config";
+
+/** The key the vitest config binds as PROVIDER_KEY. */
+export const KEY: string = (() => {
+  const key = env.PROVIDER_KEY;
+  if (key === undefined || key.length < 20)
+    throw new Error("tests need PROVIDER_KEY bound by worker/vitest.config.ts");
+  return key;
+})();
+
+export const PROVIDER_URL = "https://provider.test/openai/v1/chat/completions";
+export const ALLOWED_ORIGIN = "https://app.example.com";
+export const CHAT_URL = "https://proxy.test/v1/chat/completions";
+export const HEALTH_URL = "https://proxy.test/health";
+
+/** The Worker's environment as bound by the test config, with overrides. */
+export function testEnv(overrides: Partial<WorkerEnv> = {}): WorkerEnv {
+  return { ...env, ...overrides };
+}
+
+let ipCounter = 0;
+/** A client IP no other test uses, so rate-limit counters never collide. */
+export function freshIp(): string {
+  ipCounter += 1;
+  return `198.51.${Math.floor(ipCounter / 250) % 250}.${(ipCounter % 250) + 1}`;
+}
+
+export interface ChatOptions {
+  origin?: string;
+  ip?: string;
+  headers?: Record<string, string>;
+}
+
+export function chatRequest(body: unknown, options: ChatOptions = {}): Request {
+  const headers: Record<string, string> = {
+    "Content-Type": "application/json",
+    "CF-Connecting-IP": options.ip ?? freshIp(),
+    ...options.headers,
+  };
+  if (options.origin !== undefined) headers.Origin = options.origin;
+  return new Request(CHAT_URL, {
+    method: "POST",
+    headers,
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+export const HELLO = { messages: [{ role: "user", content: "Hello" }] };
+
+/** Calls the deployed entry point (the module's default export) through the runtime. */
+export function callWorker(request: Request): Promise<Response> {
+  return exports.default.fetch(request);
+}
+
+export interface Seen {
+  status: number;
+  headers: Headers;
+  text: string;
+  /** The parsed JSON body (undefined when the body is not JSON). */
+  json: unknown;
+}
+
+/** Reads a response in full and asserts the key is nowhere in its headers or body. */
+export async function inspect(response: Response): Promise<Seen> {
+  const text = await response.text();
+  expect(text).not.toContain(KEY);
+  for (const [name, value] of response.headers) {
+    expect(`${name}: ${value}`).not.toContain(KEY);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: response.headers, text, json };
+}
+
+/** The OpenAI-style error body the Worker answers with. */
+export function errorBody(
+  code: string,
+  message: string,
+  type = "invalid_request_error",
+  param: string | null = null,
+) {
+  return { error: { message, type, code, param } };
+}
+
+export interface ProviderCall {
+  url: string;
+  method: string;
+  headers: Headers;
+  body: unknown;
+  redirect: string | undefined;
+}
+
+export type ProviderReply = (call: ProviderCall) => Response | Promise<Response>;
+
+/**
+ * The fake LLM provider: replaces the global fetch (the Worker runs in the tests' isolate), records
+ * every outbound call and answers with `reply`. Any URL other than the provider's fails the test.
+ */
+export function fakeProvider(reply: ProviderReply): { calls: ProviderCall[] } {
+  const calls: ProviderCall[] = [];
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+    const request = new Request(input, init);
+    const text = await request.text();
+    const call: ProviderCall = {
+      url: request.url,
+      method: request.method,
+      headers: request.headers,
+      body: text === "" ? undefined : JSON.parse(text),
+      redirect: init?.redirect,
+    };
+    calls.push(call);
+    if (call.url !== PROVIDER_URL) throw new Error(`unexpected outbound fetch to ${call.url}`);
+    return reply(call);
+  });
+  return { calls };
+}
+
+export function completion(content: string, model = "llama-3.3-70b-versatile") {
+  return {
+    id: "chatcmpl-test",
+    object: "chat.completion",
+    created: 1_790_000_000,
+    model,
+    choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
+    usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+  };
+}
+
+export function providerJson(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "Content-Type": "application/json", ...headers },
+  });
+}
+
+/**
+ * Captures every console line the Worker writes during a test, and fails the test if any of them
+ * carries the key. Returns the captured lines for assertions.
+ */
+export function captureLogs(): { lines: string[] } {
+  const captured = { lines: [] as string[] };
+  let spies: MockInstance[] = [];
+  beforeEach(() => {
+    captured.lines.length = 0;
+    spies = (["log", "info", "warn", "error", "debug"] as const).map((level) =>
+      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
+        captured.lines.push(
+          args.map((arg) => (typeof arg === "string" ? arg : JSON.stringify(arg))).join(" "),
+        );
+      }),
+    );
+  });
+  afterEach(() => {
+    for (const line of captured.lines) expect(line).not.toContain(KEY);
+    for (const spy of spies) spy.mockRestore();
+    vi.restoreAllMocks();
+  });
+  return captured;
+}
