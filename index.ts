@@ -16,7 +16,11 @@ import { currentTime } from "./lib/clock";
 import { ConfigError, parseStackConfig, type StackConfig } from "./lib/config";
 import { credentialsTable } from "./lib/credentials";
 import { footprintOf } from "./lib/footprint";
-import { resolvePermissionIds, type PermissionGroupRow } from "./lib/permission-lookup";
+import {
+  resolvePermissionIds,
+  UnknownPermissionError,
+  type PermissionGroupRow,
+} from "./lib/permission-lookup";
 import { readProgramConfig } from "./lib/pulumi-config";
 import { bundleWorker } from "./lib/worker-bundle";
 import { deriveGrants, grantsToPolicies } from "./policies/lib/derive";
@@ -43,6 +47,16 @@ function loadConfig(): StackConfig {
   }
 }
 
+function resolveOrExplain(names: string[], rows: PermissionGroupRow[]): Map<string, string> {
+  try {
+    return resolvePermissionIds(names, rows);
+  } catch (error) {
+    if (error instanceof UnknownPermissionError)
+      throw new pulumi.RunError(`${error.message}\n(nothing was deployed)`);
+    throw error;
+  }
+}
+
 export = async () => {
   const config = loadConfig();
   const now = currentTime();
@@ -54,7 +68,7 @@ export = async () => {
 
   const grants = deriveGrants(footprintOf(config), config.token.extraPermissions);
   const tokenPolicies = grantsToPolicies(grants);
-  const permissionIds = resolvePermissionIds(
+  const permissionIds = resolveOrExplain(
     [...new Set(tokenPolicies.flatMap((policy) => policy.permissions))],
     await lookupPermissionGroups(config),
   );
@@ -129,7 +143,9 @@ export = async () => {
       reason: grant.reason,
       addedByHand: grant.addedByHand,
     })),
-    permissionsAddedByHand: [...new Set(grants.filter((grant) => grant.addedByHand).map((grant) => grant.permission))],
+    permissionsAddedByHand: [
+      ...new Set(grants.filter((grant) => grant.addedByHand).map((grant) => grant.permission)),
+    ],
     rotation: {
       window: window.index,
       windowStart: toRfc3339(window.start),

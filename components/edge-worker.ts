@@ -3,9 +3,12 @@ import { createHash } from "node:crypto";
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 
-/** Binding names the Worker reads (see worker/src/defaults.ts). */
-export const KV_BINDING = "RATE_LIMIT_KV";
-export const PROVIDER_KEY_BINDING = "PROVIDER_KEY";
+import { WORKER_BINDINGS } from "../lib/worker-bundle";
+
+/** Binding names the Worker reads (worker/src/defaults.ts is their single source). */
+export const KV_BINDING = WORKER_BINDINGS.kv;
+export const PROVIDER_KEY_BINDING = WORKER_BINDINGS.providerKey;
+/** The R2 bucket, bound only when the stack declares one. */
 export const R2_BINDING = "ASSETS_BUCKET";
 
 export interface EdgeWorkerZone {
@@ -71,7 +74,11 @@ export class EdgeWorker extends pulumi.ComponentResource {
     const bucket =
       args.r2BucketName === undefined
         ? undefined
-        : new cloudflare.R2Bucket(`${name}-r2`, { accountId: args.accountId, name: args.r2BucketName }, childOpts);
+        : new cloudflare.R2Bucket(
+            `${name}-r2`,
+            { accountId: args.accountId, name: args.r2BucketName },
+            childOpts,
+          );
 
     const bindings: pulumi.Input<cloudflare.types.input.WorkersScriptBinding>[] = [
       { name: KV_BINDING, type: "kv_namespace", namespaceId: kv.id },

@@ -73,6 +73,10 @@ export class GitHubDeploySecret extends pulumi.ComponentResource {
       args.environment === undefined
         ? `GitHub Actions repository secret ${DEPLOY_TOKEN_SECRET_NAME} in ${args.owner}/${args.repository}`
         : `GitHub Actions environment secret ${DEPLOY_TOKEN_SECRET_NAME} in ${args.owner}/${args.repository} (environment "${args.environment}")`;
-    this.registerOutputs({ secretName: this.secretName, variableName: this.variableName, location: this.location });
+    this.registerOutputs({
+      secretName: this.secretName,
+      variableName: this.variableName,
+      location: this.location,
+    });
   }
 }

@@ -9,7 +9,9 @@ export function currentTime(env: NodeJS.ProcessEnv = process.env): Date {
   if (pinned === undefined || pinned === "") return new Date();
   const date = new Date(pinned);
   if (Number.isNaN(date.getTime())) {
-    throw new Error(`${CLOCK_ENV}="${pinned}" is not an ISO-8601 instant; use e.g. 2026-11-23T00:00:00Z or unset it`);
+    throw new Error(
+      `${CLOCK_ENV}="${pinned}" is not an ISO-8601 instant; use e.g. 2026-11-23T00:00:00Z or unset it`,
+    );
   }
   return date;
 }

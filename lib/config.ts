@@ -9,6 +9,7 @@ import { isIP } from "node:net";
 import { z } from "zod";
 
 import { closestNames, PERMISSION_GROUPS, permissionByName } from "../policies/lib/permission-catalog";
+import { WORKER_BINDINGS } from "../worker/src/defaults";
 import { scheduleProblem } from "../policies/lib/rotation";
 
 export const PROJECT = "scoped-edge";
@@ -19,8 +20,8 @@ export type Environment = (typeof ENVIRONMENTS)[number];
 /** The longest a deploy token may live in each environment. */
 export const MAX_TTL_DAYS: Readonly<Record<Environment, number>> = { dev: 90, staging: 60, prod: 30 };
 
-/** Binding names the Worker reserves; plain vars must not shadow them. */
-export const RESERVED_BINDING_NAMES: readonly string[] = ["PROVIDER_KEY", "RATE_LIMIT_KV", "ASSETS_BUCKET"];
+/** Binding names the stack manages (worker/src/defaults.ts, the R2 binding); plain vars must not shadow them. */
+export const RESERVED_BINDING_NAMES: readonly string[] = [...Object.values(WORKER_BINDINGS), "ASSETS_BUCKET"];
 
 export interface ZoneConfig {
   readonly name: string;

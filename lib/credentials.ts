@@ -34,7 +34,8 @@ export function credentialsTable(input: CredentialsInput): CredentialRow[] {
     },
     {
       credential: "deploy token (CLOUDFLARE_API_TOKEN)",
-      purpose: "lets CI ship Worker code with wrangler: derived least-privilege permissions on this account and its zones",
+      purpose:
+        "lets CI ship Worker code with wrangler: derived least-privilege permissions on this account and its zones",
       livesIn: input.deployTokenLocation,
       readBy: "the application repository's deploy workflow (cloudflare/wrangler-action)",
       expires: input.deployTokenExpiresOn,

@@ -32,6 +32,13 @@ export interface RegisteredResource {
   readonly dependencies: string[];
   readonly propertyDependencies: Record<string, string[]>;
   readonly provider: string | undefined;
+  /** Inputs exactly as serialized on the wire (secrets as signature objects), for the policy analyzer. */
+  readonly serializedInputs: Record<string, unknown>;
+  /** Version of the resource's package (names the engine's default provider, e.g. default_6_22_1). */
+  readonly version: string;
+  readonly protect: boolean;
+  readonly ignoreChanges: string[];
+  readonly aliasUrns: string[];
 }
 
 export interface RecordedInvoke {
@@ -50,10 +57,32 @@ function fakeId(type: string, name: string): string {
   return createHash("sha256").update(`${type}::${name}`).digest("hex").slice(0, 32);
 }
 
+/** A permission-group row as the provider's lookup returns it. */
+export interface LookupRow {
+  readonly id: string;
+  readonly name: string;
+  readonly scopes: readonly string[];
+}
+
+/** The offline answer to the permission-group lookups: the bundled catalog. */
+export function catalogLookupRows(): LookupRow[] {
+  return PERMISSION_GROUPS.map((group) => ({
+    id: group.id,
+    name: group.name,
+    scopes: [CATALOG_SCOPE[group.scope]!],
+  }));
+}
+
 export class OfflineMocks implements pulumi.runtime.Mocks {
   readonly invokes: RecordedInvoke[] = [];
 
-  newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, unknown> } {
+  /** @param lookupRows what the permission-group lookups answer (default: the bundled catalog). */
+  constructor(private readonly lookupRows: readonly LookupRow[] = catalogLookupRows()) {}
+
+  newResource(args: pulumi.runtime.MockResourceArgs): {
+    id: string | undefined;
+    state: Record<string, unknown>;
+  } {
     const state: Record<string, unknown> = { ...args.inputs };
     const id = fakeId(args.type, args.name);
     switch (args.type) {
@@ -81,13 +110,7 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
     if ((PERMISSION_LOOKUP_TOKENS as readonly string[]).includes(args.token)) {
       return {
         ...args.inputs,
-        results: PERMISSION_GROUPS.map((group) => ({
-          id: group.id,
-          name: group.name,
-          scopes: [CATALOG_SCOPE[group.scope]],
-          category: "offline",
-          isSelectable: true,
-        })),
+        results: this.lookupRows.map((row) => ({ ...row, category: "offline", isSelectable: true })),
       };
     }
     throw new Error(`offline runtime: no offline answer for invoke ${args.token}`);
@@ -109,16 +132,32 @@ interface RegisterResourceRequest {
     forEach(callback: (value: { getUrnsList(): string[] }, key: string) => void): void;
   };
   getProvider(): string;
+  getVersion(): string;
+  getProtect(): boolean | undefined;
+  getIgnorechangesList(): string[];
+  getAliasurnsList(): string[];
+}
+
+/** A google.protobuf.Struct (only what is read here). */
+interface StructLike {
+  toJavaScript(): Record<string, unknown>;
 }
 
 interface InstrumentableMonitor {
   registerResource(request: RegisterResourceRequest, callback: (...args: unknown[]) => void): void;
   newUrn(parent: string, type: string, name: string): string;
+  /** MockMonitor: urn -> state (serialized outputs, or the Struct registerResourceOutputs set). */
+  getRegisteredResources(): Map<string, { urn: string; id: string | null; state: unknown }>;
 }
 
 export interface OfflineRuntime {
   readonly mocks: OfflineMocks;
   readonly resources: RegisteredResource[];
+  /**
+   * Each resource's outputs as the engine would hold them after the run, serialized (secrets as
+   * signature objects): the mocks' state for custom resources, registerOutputs for components.
+   */
+  outputs(): Map<string, Record<string, unknown>>;
 }
 
 export interface OfflineRuntimeOptions {
@@ -129,11 +168,13 @@ export interface OfflineRuntimeOptions {
   readonly secretKeys: readonly string[];
   /** Run as a preview (`pulumi preview`) rather than an update. */
   readonly preview?: boolean;
+  /** What the permission-group lookups answer (default: the bundled catalog). */
+  readonly lookupRows?: readonly LookupRow[];
 }
 
 /** Installs the mock runtime and config; returns what it records. Call before importing the program. */
 export async function startOfflineRuntime(options: OfflineRuntimeOptions): Promise<OfflineRuntime> {
-  const mocks = new OfflineMocks();
+  const mocks = new OfflineMocks(options.lookupRows);
   const resources: RegisteredResource[] = [];
   await pulumi.runtime.setMocks(mocks, options.project, options.stack, options.preview ?? false);
   pulumi.runtime.setAllConfig(options.config, [...options.secretKeys]);
@@ -146,6 +187,7 @@ export async function startOfflineRuntime(options: OfflineRuntimeOptions): Promi
       propertyDependencies[key] = value.getUrnsList();
     });
     const parent = request.getParent() || undefined;
+    const object = request.getObject() as StructLike | undefined;
     resources.push({
       urn: monitor.newUrn(request.getParent(), request.getType(), request.getName()),
       type: request.getType(),
@@ -159,10 +201,27 @@ export async function startOfflineRuntime(options: OfflineRuntimeOptions): Promi
       dependencies: request.getDependenciesList(),
       propertyDependencies,
       provider: request.getProvider() || undefined,
+      serializedInputs: object?.toJavaScript() ?? {},
+      version: request.getVersion(),
+      protect: request.getProtect() ?? false,
+      ignoreChanges: request.getIgnorechangesList(),
+      aliasUrns: request.getAliasurnsList(),
     });
     register(request, callback);
   };
-  return { mocks, resources };
+  const outputs = () => {
+    const result = new Map<string, Record<string, unknown>>();
+    for (const [urn, entry] of monitor.getRegisteredResources()) {
+      const state = entry.state as StructLike | Record<string, unknown> | null | undefined;
+      const value =
+        state !== null && typeof state === "object" && typeof state.toJavaScript === "function"
+          ? (state as StructLike).toJavaScript()
+          : ((state as Record<string, unknown> | null | undefined) ?? {});
+      result.set(urn, value);
+    }
+    return result;
+  };
+  return { mocks, resources, outputs };
 }
 
 /** What an unknown value (e.g. an id during preview) resolves to. */
@@ -190,7 +249,10 @@ export async function resolveOutputs(value: unknown): Promise<unknown> {
   if (Array.isArray(value)) return Promise.all(value.map(resolveOutputs));
   if (value !== null && typeof value === "object") {
     const entries = await Promise.all(
-      Object.entries(value as Record<string, unknown>).map(async ([key, inner]) => [key, await resolveOutputs(inner)]),
+      Object.entries(value as Record<string, unknown>).map(async ([key, inner]) => [
+        key,
+        await resolveOutputs(inner),
+      ]),
     );
     return Object.fromEntries(entries);
   }
@@ -207,7 +269,9 @@ export async function settle(): Promise<void> {
  * Runs `program` (a Pulumi program's exported function) inside a root Stack, as the CLI does, waits
  * for every registration, and returns its outputs resolved. Throws what the program throws.
  */
-export async function runProgram(program: () => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
+export async function runProgram(
+  program: () => Promise<Record<string, unknown>>,
+): Promise<Record<string, unknown>> {
   let outputs: Record<string, unknown> = {};
   let failure: unknown;
   await pulumi.runtime.runInPulumiStack(async () => {

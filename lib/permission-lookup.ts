@@ -26,7 +26,10 @@ const SCOPE_PREFIX: Record<PermissionScope, string> = {
  * the row whose scope matches the group's known scope wins. Throws, naming the closest known names,
  * when a name is not in the lookup.
  */
-export function resolvePermissionIds(names: readonly string[], rows: readonly PermissionGroupRow[]): Map<string, string> {
+export function resolvePermissionIds(
+  names: readonly string[],
+  rows: readonly PermissionGroupRow[],
+): Map<string, string> {
   const resolved = new Map<string, string>();
   const missing: string[] = [];
   for (const name of names) {

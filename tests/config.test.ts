@@ -5,7 +5,13 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 
-import { CONFIG_DEFAULTS, ConfigError, parseStackConfig, routePatternProblem, SECRET_KEYS } from "../lib/config";
+import {
+  CONFIG_DEFAULTS,
+  ConfigError,
+  parseStackConfig,
+  routePatternProblem,
+  SECRET_KEYS,
+} from "../lib/config";
 import { readStackConfigMap } from "../lib/stack-file";
 
 const ROOT = join(__dirname, "..");
@@ -43,24 +49,75 @@ describe("parseStackConfig", () => {
   });
 
   it.each<[string, Record<string, string>, string[]]>([
-    ["uppercase account id", { "scoped-edge:accountId": "A".repeat(32) }, ["scoped-edge:accountId: must be a 32-character lowercase hex Cloudflare account id"]],
-    ["unknown environment", { "scoped-edge:environment": "qa" }, ["scoped-edge:environment: must be one of dev, staging, prod"]],
+    [
+      "uppercase account id",
+      { "scoped-edge:accountId": "A".repeat(32) },
+      ["scoped-edge:accountId: must be a 32-character lowercase hex Cloudflare account id"],
+    ],
+    [
+      "unknown environment",
+      { "scoped-edge:environment": "qa" },
+      ["scoped-edge:environment: must be one of dev, staging, prod"],
+    ],
     ["no zones", { "scoped-edge:zones": "[]" }, ["scoped-edge:zones: must list at least one zone"]],
-    ["zone listed twice", { "scoped-edge:zones": JSON.stringify([{ name: "a.dev", id: "1".repeat(32) }, { name: "b.dev", id: "1".repeat(32) }]) }, [`scoped-edge:zones[1].id: zone ${"1".repeat(32)} is listed twice`]],
-    ["bad worker name", { "scoped-edge:workerName": "Edge Chat" }, ["scoped-edge:workerName: must be 1-63 lowercase letters, digits, '-' or '_', starting and ending with a letter or digit"]],
-    ["bad compatibility date", { "scoped-edge:compatibilityDate": "2026-13-45" }, ["scoped-edge:compatibilityDate: is not a real date"]],
-    ["non-integer TTL", { "scoped-edge:tokenTtlDays": "45.5" }, ["scoped-edge:tokenTtlDays: must be a whole number"]],
+    [
+      "zone listed twice",
+      {
+        "scoped-edge:zones": JSON.stringify([
+          { name: "a.dev", id: "1".repeat(32) },
+          { name: "b.dev", id: "1".repeat(32) },
+        ]),
+      },
+      [`scoped-edge:zones[1].id: zone ${"1".repeat(32)} is listed twice`],
+    ],
+    [
+      "bad worker name",
+      { "scoped-edge:workerName": "Edge Chat" },
+      [
+        "scoped-edge:workerName: must be 1-63 lowercase letters, digits, '-' or '_', starting and ending with a letter or digit",
+      ],
+    ],
+    [
+      "bad compatibility date",
+      { "scoped-edge:compatibilityDate": "2026-13-45" },
+      ["scoped-edge:compatibilityDate: is not a real date"],
+    ],
+    [
+      "non-integer TTL",
+      { "scoped-edge:tokenTtlDays": "45.5" },
+      ["scoped-edge:tokenTtlDays: must be a whole number"],
+    ],
     ["bad owner", { "scoped-edge:tokenOwner": "org" }, ["scoped-edge:tokenOwner: must be account or user"]],
-    ["bad CIDR", { "scoped-edge:tokenAllowedIps": JSON.stringify(["10.0.0.0/33"]) }, ["scoped-edge:tokenAllowedIps[0]: must be an IPv4/IPv6 address or CIDR such as 203.0.113.0/24"]],
-    ["bad notBefore", { "scoped-edge:tokenNotBefore": "tomorrow" }, ["scoped-edge:tokenNotBefore: must be an RFC 3339 UTC time such as 2026-12-01T00:00:00Z (or empty)"]],
-    ["bad R2 bucket", { "scoped-edge:r2Bucket": "B" }, ["scoped-edge:r2Bucket: must be 3-63 lowercase letters, digits or '-' (or empty for no bucket)"]],
-    ["user-level extra", { "scoped-edge:extraPermissions": JSON.stringify(["Memberships Read"]) }, ['scoped-edge:extraPermissions[0]: "Memberships Read" is a user-level permission and cannot be scoped to this account and its zones']],
+    [
+      "bad CIDR",
+      { "scoped-edge:tokenAllowedIps": JSON.stringify(["10.0.0.0/33"]) },
+      ["scoped-edge:tokenAllowedIps[0]: must be an IPv4/IPv6 address or CIDR such as 203.0.113.0/24"],
+    ],
+    [
+      "bad notBefore",
+      { "scoped-edge:tokenNotBefore": "tomorrow" },
+      ["scoped-edge:tokenNotBefore: must be an RFC 3339 UTC time such as 2026-12-01T00:00:00Z (or empty)"],
+    ],
+    [
+      "bad R2 bucket",
+      { "scoped-edge:r2Bucket": "B" },
+      ["scoped-edge:r2Bucket: must be 3-63 lowercase letters, digits or '-' (or empty for no bucket)"],
+    ],
+    [
+      "user-level extra",
+      { "scoped-edge:extraPermissions": JSON.stringify(["Memberships Read"]) },
+      [
+        'scoped-edge:extraPermissions[0]: "Memberships Read" is a user-level permission and cannot be scoped to this account and its zones',
+      ],
+    ],
   ])("%s", (_name, overrides, expected) => {
     expect(problems(overrides)).toEqual(expected);
   });
 
   it("accepts the dashboard's Edit spelling for an extra permission and stores the API name", () => {
-    const { config, context } = devConfig({ "scoped-edge:extraPermissions": JSON.stringify(["workers tail read"]) });
+    const { config, context } = devConfig({
+      "scoped-edge:extraPermissions": JSON.stringify(["workers tail read"]),
+    });
     expect(parseStackConfig(config, context).token.extraPermissions).toEqual(["Workers Tail Read"]);
   });
 });
@@ -72,8 +129,16 @@ describe("routePatternProblem", () => {
     ["*.example.com/*", "example.com", undefined],
     ["*example.com/*", "example.com", undefined],
     ["api.example.com", "example.com", 'route "api.example.com" must be host/path, e.g. api.example.com/*'],
-    ["https://api.example.com/*", "example.com", 'route "https://api.example.com/*" must not include a scheme; write api.example.com/*'],
-    ["api.*.example.com/*", "example.com", 'route "api.*.example.com/*" may use a wildcard only at the start of its host'],
+    [
+      "https://api.example.com/*",
+      "example.com",
+      'route "https://api.example.com/*" must not include a scheme; write api.example.com/*',
+    ],
+    [
+      "api.*.example.com/*",
+      "example.com",
+      'route "api.*.example.com/*" may use a wildcard only at the start of its host',
+    ],
     ["api.notexample.com/*", "example.com", 'route host "api.notexample.com" is not in zone example.com'],
   ])("%s on %s", (pattern, zone, problem) => {
     expect(routePatternProblem(pattern, zone)).toBe(problem);
@@ -113,9 +178,12 @@ describe("Pulumi.yaml", () => {
 
   it("commits no secret value in any stack file", () => {
     for (const stack of ["dev", "staging", "prod"]) {
-      const doc = parse(readFileSync(join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
+      const doc = parse(readFileSync(join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
+        config: Record<string, unknown>;
+      };
       const keys = Object.keys(doc.config);
-      for (const secret of ["scoped-edge:providerKey", "cloudflare:apiToken", "github:token"]) expect(keys).not.toContain(secret);
+      for (const secret of ["scoped-edge:providerKey", "cloudflare:apiToken", "github:token"])
+        expect(keys).not.toContain(secret);
       expect(JSON.stringify(doc)).not.toContain("secure");
     }
   });

@@ -31,9 +31,21 @@ const pairs = (footprint: Partial<DeploymentFootprint>, extra: string[] = []) =>
 describe("deriveGrants", () => {
   it.each<[string, Partial<DeploymentFootprint>, string[]]>([
     ["nothing deployed: wrangler still reads account settings", {}, [`Account Settings Read @ ${acct}`]],
-    ["a Worker script", { workerScripts: 1 }, [`Account Settings Read @ ${acct}`, `Workers Scripts Write @ ${acct}`]],
-    ["a KV namespace", { kvNamespaces: 2 }, [`Account Settings Read @ ${acct}`, `Workers KV Storage Write @ ${acct}`]],
-    ["an R2 bucket", { r2Buckets: 1 }, [`Account Settings Read @ ${acct}`, `Workers R2 Storage Write @ ${acct}`]],
+    [
+      "a Worker script",
+      { workerScripts: 1 },
+      [`Account Settings Read @ ${acct}`, `Workers Scripts Write @ ${acct}`],
+    ],
+    [
+      "a KV namespace",
+      { kvNamespaces: 2 },
+      [`Account Settings Read @ ${acct}`, `Workers KV Storage Write @ ${acct}`],
+    ],
+    [
+      "an R2 bucket",
+      { r2Buckets: 1 },
+      [`Account Settings Read @ ${acct}`, `Workers R2 Storage Write @ ${acct}`],
+    ],
     [
       "routes on two zones (listed twice)",
       { routeZoneIds: [Z2, Z1, Z2] },
@@ -68,18 +80,24 @@ describe("deriveGrants", () => {
   });
 
   it("adds account-scoped extras on the account and zone-scoped extras on every stack zone", () => {
-    const grants = deriveGrants({ ...base, routeZoneIds: [Z1], customHostnameZoneIds: [Z2] }, ["Workers Tail Read", "DNS Read"]);
-    expect(grants.filter((grant) => grant.addedByHand).map((g) => `${g.permission} @ ${g.resource}`)).toEqual([
-      `Workers Tail Read @ ${acct}`,
-      `DNS Read @ ${zone(Z1)}`,
-      `DNS Read @ ${zone(Z2)}`,
+    const grants = deriveGrants({ ...base, routeZoneIds: [Z1], customHostnameZoneIds: [Z2] }, [
+      "Workers Tail Read",
+      "DNS Read",
     ]);
+    expect(grants.filter((grant) => grant.addedByHand).map((g) => `${g.permission} @ ${g.resource}`)).toEqual(
+      [`Workers Tail Read @ ${acct}`, `DNS Read @ ${zone(Z1)}`, `DNS Read @ ${zone(Z2)}`],
+    );
   });
 
   it("keeps a derived grant derived when it is also listed as an extra", () => {
     const grants = deriveGrants({ ...base, workerScripts: 1 }, ["Workers Scripts Write"]);
     expect(grants.filter((g) => g.permission === "Workers Scripts Write")).toEqual([
-      { permission: "Workers Scripts Write", resource: acct, reason: "uploads the Worker script (account scope only)", addedByHand: false },
+      {
+        permission: "Workers Scripts Write",
+        resource: acct,
+        reason: "uploads the Worker script (account scope only)",
+        addedByHand: false,
+      },
     ]);
   });
 
@@ -92,15 +110,26 @@ describe("deriveGrants", () => {
   });
 
   it("refuses a zone-scoped extra on a stack without zones", () => {
-    expect(() => deriveGrants(base, ["DNS Read"])).toThrow('"DNS Read" is zone-scoped but the stack deploys to no zone');
+    expect(() => deriveGrants(base, ["DNS Read"])).toThrow(
+      '"DNS Read" is zone-scoped but the stack deploys to no zone',
+    );
   });
 });
 
 describe("grantsToPolicies", () => {
   it("groups permissions that share a resource set into one policy, account policy first", () => {
-    const grants = deriveGrants({ ...base, workerScripts: 1, kvNamespaces: 1, routeZoneIds: [Z1, Z2], customHostnameZoneIds: [Z1] });
+    const grants = deriveGrants({
+      ...base,
+      workerScripts: 1,
+      kvNamespaces: 1,
+      routeZoneIds: [Z1, Z2],
+      customHostnameZoneIds: [Z1],
+    });
     expect(grantsToPolicies(grants)).toEqual([
-      { permissions: ["Account Settings Read", "Workers KV Storage Write", "Workers Scripts Write"], resources: [acct] },
+      {
+        permissions: ["Account Settings Read", "Workers KV Storage Write", "Workers Scripts Write"],
+        resources: [acct],
+      },
       { permissions: ["SSL and Certificates Write"], resources: [zone(Z1)] },
       { permissions: ["Workers Routes Write", "Zone Read"], resources: [zone(Z1), zone(Z2)] },
     ]);

@@ -5,6 +5,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 
+import { catalogLookupRows } from "../lib/offline-runtime";
+import { resolvePermissionIds } from "../lib/permission-lookup";
 import { GITHUB_TOKEN, programResources, PROVIDER_KEY, runStack, type RunOptions } from "./helpers/program";
 
 const zones = (value: unknown) => ({ "scoped-edge:zones": JSON.stringify(value) });
@@ -34,7 +36,9 @@ const CASES: BadCase[] = [
   },
   {
     name: "route host outside its zone",
-    options: { set: zones([{ name: "example.dev", id: "0".repeat(31) + "1", routes: ["api.example.com/*"] }]) },
+    options: {
+      set: zones([{ name: "example.dev", id: "0".repeat(31) + "1", routes: ["api.example.com/*"] }]),
+    },
     message: [
       'scoped-edge:zones[0].routes[0]: route host "api.example.com" is not in zone example.dev',
       "fix: pulumi config set --path 'scoped-edge:zones[0].routes[0]' <value> --stack dev (or edit Pulumi.dev.yaml)",
@@ -43,7 +47,9 @@ const CASES: BadCase[] = [
   {
     name: "duplicate route",
     options: {
-      set: zones([{ name: "example.dev", id: "0".repeat(31) + "1", routes: ["api.example.dev/*", "api.example.dev/*"] }]),
+      set: zones([
+        { name: "example.dev", id: "0".repeat(31) + "1", routes: ["api.example.dev/*", "api.example.dev/*"] },
+      ]),
     },
     message: [
       'scoped-edge:zones[0].routes[1]: duplicate route "api.example.dev/*" (already at scoped-edge:zones[0].routes[0])',
@@ -60,7 +66,10 @@ const CASES: BadCase[] = [
   {
     name: "TTL of zero",
     options: { set: { "scoped-edge:tokenTtlDays": "0" } },
-    message: ["scoped-edge:tokenTtlDays: must be at least 1", "fix: pulumi config set scoped-edge:tokenTtlDays 45 --stack dev"],
+    message: [
+      "scoped-edge:tokenTtlDays: must be at least 1",
+      "fix: pulumi config set scoped-edge:tokenTtlDays 45 --stack dev",
+    ],
   },
   {
     name: "TTL above the environment's maximum",
@@ -118,7 +127,9 @@ const CASES: BadCase[] = [
   {
     name: "a misspelt key",
     options: { set: { "scoped-edge:tokenTTLDays": "30" } },
-    message: ["scoped-edge:tokenTTLDays: is not a scoped-edge setting (did you mean scoped-edge:tokenTtlDays?)"],
+    message: [
+      "scoped-edge:tokenTTLDays: is not a scoped-edge setting (did you mean scoped-edge:tokenTtlDays?)",
+    ],
   },
   {
     name: "a var shadowing PROVIDER_KEY",
@@ -142,14 +153,49 @@ describe("bad config", () => {
 
   it("reports every problem at once", async () => {
     const run = await runStack("dev", {
-      set: { "scoped-edge:accountId": "x", "scoped-edge:githubRepository": "y", "scoped-edge:tokenTtlDays": "0" },
+      set: {
+        "scoped-edge:accountId": "x",
+        "scoped-edge:githubRepository": "y",
+        "scoped-edge:tokenTtlDays": "0",
+      },
     });
     const keys = [...run.error!.message.matchAll(/^ {2}- ([^:]+:[^:]+):/gm)].map((match) => match[1]);
-    expect(keys).toEqual(["scoped-edge:accountId", "scoped-edge:tokenTtlDays", "scoped-edge:githubRepository"]);
+    expect(keys).toEqual([
+      "scoped-edge:accountId",
+      "scoped-edge:tokenTtlDays",
+      "scoped-edge:githubRepository",
+    ]);
   });
 
   it("surfaces the error as a Pulumi RunError, so the CLI prints it without a stack trace", async () => {
     const run = await runStack("dev", { set: { "scoped-edge:accountId": "x" } });
     expect(pulumi.RunError.isInstance(run.error)).toBe(true);
+  });
+});
+
+describe("permission names the live lookup does not know", () => {
+  it("fail before any resource is registered, naming the closest known names", async () => {
+    const rows = catalogLookupRows().filter((row) => row.name !== "Workers KV Storage Write");
+    const run = await runStack("dev", { lookupRows: rows });
+    expect(run.error?.message).toBe(
+      'Cloudflare\'s permission-group lookup has no "Workers KV Storage Write"; closest known: Workers R2 Storage Write, Workers KV Storage Read, Workers R2 Storage Read\n(nothing was deployed)',
+    );
+    expect(pulumi.RunError.isInstance(run.error)).toBe(true);
+    expect(programResources(run)).toEqual([]);
+    expect(run.invokes).toHaveLength(1);
+  });
+
+  it("prefer the row whose scope matches when Cloudflare lists a name twice", () => {
+    const rows = [
+      { id: "zone-scoped", name: "Zone Read", scopes: ["com.cloudflare.api.account.zone"] },
+      { id: "account-scoped", name: "Account Settings Read", scopes: ["com.cloudflare.api.account"] },
+      { id: "wrong-scope", name: "Zone Read", scopes: ["com.cloudflare.api.user"] },
+    ];
+    expect(resolvePermissionIds(["Zone Read", "Account Settings Read"], [...rows].reverse())).toEqual(
+      new Map([
+        ["Zone Read", "zone-scoped"],
+        ["Account Settings Read", "account-scoped"],
+      ]),
+    );
   });
 });

@@ -76,7 +76,9 @@ const STACKS: Expected[] = [
 ];
 
 function zoneResources(zoneIds: string[]): string {
-  return JSON.stringify(Object.fromEntries([...zoneIds].sort().map((zone) => [`com.cloudflare.api.account.zone.${zone}`, "*"])));
+  return JSON.stringify(
+    Object.fromEntries([...zoneIds].sort().map((zone) => [`com.cloudflare.api.account.zone.${zone}`, "*"])),
+  );
 }
 
 describe.each(STACKS)("committed stack $stack", (expected) => {
@@ -97,10 +99,23 @@ describe.each(STACKS)("committed stack $stack", (expected) => {
     // 3 components, token, rotation id, script, KV, GitHub secret + variable, GitHub provider, routes.
     expect(names).toHaveLength(3 + 1 + 1 + 1 + 1 + 2 + 1 + routeCount);
     expect(ofType(run, TYPES.route)).toHaveLength(routeCount);
-    for (const type of [TYPES.accountToken, TYPES.script, TYPES.kv, TYPES.randomId, TYPES.envSecret, TYPES.envVariable]) {
+    for (const type of [
+      TYPES.accountToken,
+      TYPES.script,
+      TYPES.kv,
+      TYPES.randomId,
+      TYPES.envSecret,
+      TYPES.envVariable,
+    ]) {
       expect(ofType(run, type), type).toHaveLength(1);
     }
-    for (const type of [TYPES.apiToken, TYPES.repoSecret, TYPES.repoVariable, TYPES.r2, TYPES.customHostname]) {
+    for (const type of [
+      TYPES.apiToken,
+      TYPES.repoSecret,
+      TYPES.repoVariable,
+      TYPES.r2,
+      TYPES.customHostname,
+    ]) {
       expect(ofType(run, type), type).toHaveLength(0);
     }
   });
@@ -230,7 +245,10 @@ describe.each(STACKS)("committed stack $stack", (expected) => {
   it("exports the token, its expiry, where it lives and the credentials table, with no secret in plain", async () => {
     await load();
     const outputs = run.outputs!;
-    expect(outputs["deployTokenValue"]).toEqual({ secret: true, value: expect.stringMatching(/^offline-token-/) });
+    expect(outputs["deployTokenValue"]).toEqual({
+      secret: true,
+      value: expect.stringMatching(/^offline-token-/),
+    });
     expect(outputs["deployTokenExpiresOn"]).toBe(expected.expiresOn);
     expect(outputs["deployTokenStoredIn"]).toBe(
       `GitHub Actions environment secret CLOUDFLARE_API_TOKEN in example-org/edge-app (environment "${expected.githubEnvironment}")`,
@@ -310,9 +328,13 @@ describe("variations", () => {
   });
 
   it("adds extra permissions on purpose and reports them as added by hand", async () => {
-    const run = await runStack("dev", { set: { "scoped-edge:extraPermissions": JSON.stringify(["Workers Tail Read"]) } });
+    const run = await runStack("dev", {
+      set: { "scoped-edge:extraPermissions": JSON.stringify(["Workers Tail Read"]) },
+    });
     expect(run.error).toBeUndefined();
-    const policies = only(run, TYPES.accountToken).inputs["policies"] as { permissionGroups: { id: string }[] }[];
+    const policies = only(run, TYPES.accountToken).inputs["policies"] as {
+      permissionGroups: { id: string }[];
+    }[];
     expect(policies[0]!.permissionGroups).toEqual([
       { id: id("Account Settings Read") },
       { id: id("Workers KV Storage Write") },
@@ -388,8 +410,11 @@ describe("variations", () => {
     expect(PERMISSION_GROUPS.length).toBeGreaterThan(0);
     const run = await runStack("dev");
     const lookupIds = new Set(PERMISSION_GROUPS.map((group) => group.id));
-    const policies = only(run, TYPES.accountToken).inputs["policies"] as { permissionGroups: { id: string }[] }[];
-    for (const policy of policies) for (const group of policy.permissionGroups) expect(lookupIds.has(group.id)).toBe(true);
+    const policies = only(run, TYPES.accountToken).inputs["policies"] as {
+      permissionGroups: { id: string }[];
+    }[];
+    for (const policy of policies)
+      for (const group of policy.permissionGroups) expect(lookupIds.has(group.id)).toBe(true);
   });
 
   it("computes expiry from the window start, not from now", async () => {

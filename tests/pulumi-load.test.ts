@@ -11,11 +11,15 @@ import { expect, it } from "vitest";
 const ROOT = join(__dirname, "..");
 
 it("loads index.ts with type checking, the project's TypeScript and ts-node, and exports the program function", () => {
-  const stdout = execFileSync(process.execPath, [join(__dirname, "fixtures", "load-with-pulumi-ts-node.cjs"), ROOT], {
-    cwd: ROOT,
-    encoding: "utf8",
-    timeout: 120_000,
-  });
+  const stdout = execFileSync(
+    process.execPath,
+    [join(__dirname, "fixtures", "load-with-pulumi-ts-node.cjs"), ROOT],
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 120_000,
+    },
+  );
   const report = JSON.parse(stdout) as Record<string, string>;
   expect(report).toEqual({
     typescript: expect.stringMatching(/^6\./),

@@ -24,7 +24,9 @@ describe("rotationWindow", () => {
 
   it("gives every instant of a window the same start, rotation and expiry", () => {
     const start = Date.parse("2026-11-19T00:00:00Z");
-    const instants = [0, 1, DAY_MS, 7 * DAY_MS - 1].map((offset) => rotationWindow(new Date(start + offset), PROD));
+    const instants = [0, 1, DAY_MS, 7 * DAY_MS - 1].map((offset) =>
+      rotationWindow(new Date(start + offset), PROD),
+    );
     expect(new Set(instants.map((w) => JSON.stringify(w))).size).toBe(1);
   });
 
@@ -51,16 +53,30 @@ describe("scheduleProblem", () => {
     [{ rotationDays: 0, ttlDays: 10, graceDays: 3 }, "rotationDays must be at least 1, got 0"],
     [{ rotationDays: 7, ttlDays: 0, graceDays: 3 }, "ttlDays must be at least 1, got 0"],
     [{ rotationDays: 7, ttlDays: 20, graceDays: -1 }, "graceDays must not be negative, got -1"],
-    [{ rotationDays: 7.5, ttlDays: 20, graceDays: 1 }, "rotationDays must be a whole number of days, got 7.5"],
+    [
+      { rotationDays: 7.5, ttlDays: 20, graceDays: 1 },
+      "rotationDays must be a whole number of days, got 7.5",
+    ],
   ])("%j -> %s", (schedule, problem) => {
     expect(scheduleProblem(schedule)).toBe(problem);
   });
 
   it("property: with any valid schedule, at every instant the live token outlives the next rotation plus grace", () => {
     const schedule = fc
-      .record({ rotationDays: fc.integer({ min: 1, max: 90 }), graceDays: fc.integer({ min: 0, max: 30 }), extra: fc.integer({ min: 1, max: 30 }) })
-      .map(({ rotationDays, graceDays, extra }) => ({ rotationDays, graceDays, ttlDays: rotationDays + graceDays + extra }));
-    const instant = fc.integer({ min: Date.parse("2000-01-01T00:00:00Z"), max: Date.parse("2100-01-01T00:00:00Z") });
+      .record({
+        rotationDays: fc.integer({ min: 1, max: 90 }),
+        graceDays: fc.integer({ min: 0, max: 30 }),
+        extra: fc.integer({ min: 1, max: 30 }),
+      })
+      .map(({ rotationDays, graceDays, extra }) => ({
+        rotationDays,
+        graceDays,
+        ttlDays: rotationDays + graceDays + extra,
+      }));
+    const instant = fc.integer({
+      min: Date.parse("2000-01-01T00:00:00Z"),
+      max: Date.parse("2100-01-01T00:00:00Z"),
+    });
     fc.assert(
       fc.property(schedule, instant, (s, nowMs) => {
         expect(scheduleProblem(s)).toBeUndefined();
@@ -68,7 +84,9 @@ describe("scheduleProblem", () => {
         expect(window.start.getTime()).toBeLessThanOrEqual(nowMs);
         expect(window.nextRotation.getTime()).toBeGreaterThan(nowMs);
         // The token minted in this window is still valid grace days after the next rotation.
-        expect(window.expiresOn.getTime()).toBeGreaterThanOrEqual(window.nextRotation.getTime() + s.graceDays * DAY_MS);
+        expect(window.expiresOn.getTime()).toBeGreaterThanOrEqual(
+          window.nextRotation.getTime() + s.graceDays * DAY_MS,
+        );
         // And it is live now.
         expect(window.expiresOn.getTime()).toBeGreaterThan(nowMs);
       }),
@@ -78,11 +96,16 @@ describe("scheduleProblem", () => {
 
   it("property: a schedule whose TTL does not exceed rotation + grace is always rejected", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 90 }), fc.integer({ min: 0, max: 30 }), fc.integer({ min: 0, max: 200 }), (rotationDays, graceDays, shortBy) => {
-        const ttlDays = rotationDays + graceDays - shortBy;
-        if (ttlDays < 1) return;
-        expect(scheduleProblem({ rotationDays, graceDays, ttlDays })).toMatch(/must exceed/);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 90 }),
+        fc.integer({ min: 0, max: 30 }),
+        fc.integer({ min: 0, max: 200 }),
+        (rotationDays, graceDays, shortBy) => {
+          const ttlDays = rotationDays + graceDays - shortBy;
+          if (ttlDays < 1) return;
+          expect(scheduleProblem({ rotationDays, graceDays, ttlDays })).toMatch(/must exceed/);
+        },
+      ),
     );
   });
 });
@@ -91,7 +114,11 @@ describe("rotation in the program", () => {
   const token = async (now: string, set: Record<string, string> = {}) => {
     const run = await runStack("prod", { now, set });
     expect(run.error).toBeUndefined();
-    return { token: only(run, TYPES.accountToken), rotation: only(run, TYPES.randomId), outputs: run.outputs! };
+    return {
+      token: only(run, TYPES.accountToken),
+      rotation: only(run, TYPES.randomId),
+      outputs: run.outputs!,
+    };
   };
 
   it("produces identical inputs for repeated runs within a window (no diff, no churn)", async () => {
@@ -105,7 +132,10 @@ describe("rotation in the program", () => {
     const last = await token("2026-11-25T23:59:59Z");
     const first = await token("2026-11-26T00:00:00Z");
     expect(last.rotation.inputs["keepers"]).toEqual({ windowStart: "2026-11-19T00:00:00Z", generation: "0" });
-    expect(first.rotation.inputs["keepers"]).toEqual({ windowStart: "2026-11-26T00:00:00Z", generation: "0" });
+    expect(first.rotation.inputs["keepers"]).toEqual({
+      windowStart: "2026-11-26T00:00:00Z",
+      generation: "0",
+    });
     expect(first.token.inputs["name"]).not.toBe(last.token.inputs["name"]);
     expect(last.token.inputs["expiresOn"]).toBe("2026-12-03T00:00:00Z");
     expect(first.token.inputs["expiresOn"]).toBe("2026-12-10T00:00:00Z");
@@ -117,7 +147,10 @@ describe("rotation in the program", () => {
   it("forces a new token at once when the generation is bumped, keeping the window's expiry", async () => {
     const before = await token("2026-11-23T12:00:00Z");
     const after = await token("2026-11-23T12:00:00Z", { "scoped-edge:rotationGeneration": "1" });
-    expect(after.rotation.inputs["keepers"]).toEqual({ windowStart: "2026-11-19T00:00:00Z", generation: "1" });
+    expect(after.rotation.inputs["keepers"]).toEqual({
+      windowStart: "2026-11-19T00:00:00Z",
+      generation: "1",
+    });
     expect(after.token.inputs["name"]).not.toBe(before.token.inputs["name"]);
     expect(after.token.inputs["expiresOn"]).toBe(before.token.inputs["expiresOn"]);
   });

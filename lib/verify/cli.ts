@@ -15,7 +15,7 @@ import { Cloudflare } from "cloudflare";
 import { ConfigError } from "../config";
 import { StackFileError } from "../stack-file";
 import { PlanError } from "./plan";
-import { formatJson, formatText, redact } from "./report";
+import { formatJson, formatText, redact, redactDeep } from "./report";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry";
 import { runVerification } from "./run";
 import { loadStackConfig } from "./stack";
@@ -188,7 +188,8 @@ export function tokenFromEnv(env: Readonly<Record<string, string | undefined>>):
 }
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
-  let token: string | undefined;
+  // Redact from the start: even a usage error must not be able to echo the token.
+  let token: string | undefined = io.env.CLOUDFLARE_API_TOKEN?.trim() || undefined;
   const out = (text: string) => io.stdout(redact(text, token));
   const err = (text: string) => io.stderr(redact(text, token));
   try {
@@ -218,7 +219,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       ...(options.foreignZoneId === undefined ? {} : { foreignZoneId: options.foreignZoneId }),
       ...(options.foreignAccountId === undefined ? {} : { foreignAccountId: options.foreignAccountId }),
     });
-    out(options.json ? formatJson(report) : formatText(report));
+    const safe = redactDeep(report, token);
+    out(options.json ? formatJson(safe) : formatText(safe));
     return report.failed === 0 ? EXIT_OK : EXIT_FAILED;
   } catch (error) {
     if (error instanceof UsageError || error instanceof PlanError) {

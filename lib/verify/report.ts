@@ -28,6 +28,18 @@ export function redact(text: string, secret: string | undefined): string {
   return out;
 }
 
+/** Redacts every string inside a value (before JSON escaping could disguise the secret). */
+export function redactDeep<T>(value: T, secret: string | undefined): T {
+  if (typeof value === "string") return redact(value, secret) as T;
+  if (Array.isArray(value)) return value.map((item: unknown) => redactDeep(item, secret)) as T;
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, inner]) => [key, redactDeep(inner, secret)]),
+    ) as T;
+  }
+  return value;
+}
+
 export function summaryLine(report: Pick<VerificationReport, "passed" | "failed">): string {
   return `${report.passed} passed, ${report.failed} failed`;
 }

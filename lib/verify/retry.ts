@@ -72,6 +72,17 @@ function errorDetails(error: APIError): ApiErrorDetail[] {
 
 class DeadlineExceeded extends Error {}
 
+/** The innermost message of an error chain: "connect ECONNREFUSED 127.0.0.1:1", not "fetch failed". */
+function rootCause(error: Error): string {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5; depth++) {
+    const cause = (current as { cause?: unknown }).cause;
+    if (!(cause instanceof Error)) break;
+    current = cause;
+  }
+  return (current as Error).message || error.message;
+}
+
 /** Runs one try under a hard deadline that covers the whole call, body included. */
 async function withDeadline<T>(call: (options: CallOptions) => Promise<T>, timeoutMs: number): Promise<T> {
   const controller = new AbortController();
@@ -112,9 +123,7 @@ export async function callWithRetry<T>(
       ) {
         last = { ok: false, kind: "timeout", attempts: attempt, timeoutMs: policy.timeoutMs };
       } else if (error instanceof APIConnectionError) {
-        const cause = (error as { cause?: unknown }).cause;
-        const detail = cause instanceof Error ? `: ${cause.message}` : "";
-        last = { ok: false, kind: "connection", message: `${error.message}${detail}`, attempts: attempt };
+        last = { ok: false, kind: "connection", message: rootCause(error), attempts: attempt };
       } else if (error instanceof APIError && typeof error.status === "number") {
         const status = error.status;
         last = { ok: false, kind: "http", status, errors: errorDetails(error), attempts: attempt };

@@ -86,7 +86,8 @@ export function compareGrants(
   });
   const missing = needed.filter(
     (need) =>
-      !effective.some((grant) => grantCovers(grant, need)) || denies.some((deny) => grantCovers(deny, need, false)),
+      !effective.some((grant) => grantCovers(grant, need)) ||
+      denies.some((deny) => grantCovers(deny, need, false)),
   );
   return { excess, missing };
 }

@@ -21,7 +21,8 @@ export function readPolicyConfig<T extends object>(args: ConfigSource, defaults:
   return merged as T;
 }
 
-export type NowResult = { readonly ok: true; readonly now: Date } | { readonly ok: false; readonly error: string };
+export type NowResult =
+  { readonly ok: true; readonly now: Date } | { readonly ok: false; readonly error: string };
 
 /** The `now` config value: empty for the real clock, else an ISO 8601 timestamp. */
 export function resolveNow(now: string, clock: () => Date = () => new Date()): NowResult {

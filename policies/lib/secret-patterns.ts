@@ -35,7 +35,10 @@ const VALUE_PATTERNS: readonly ValuePattern[] = [
   { label: "a Cloudflare user API token (cfut_...)", pattern: /(^|[^A-Za-z0-9])cfut_[A-Za-z0-9_-]{8,}/ },
   { label: "a Cloudflare account API token (cfat_...)", pattern: /(^|[^A-Za-z0-9])cfat_[A-Za-z0-9_-]{8,}/ },
   { label: "an OpenAI-style secret key (sk-...)", pattern: /(^|[^A-Za-z0-9])sk-[A-Za-z0-9_-]{16,}/ },
-  { label: "a GitHub token (ghp_/github_pat_...)", pattern: /(^|[^A-Za-z0-9])(gh[pousr]_|github_pat_)[A-Za-z0-9_]{16,}/ },
+  {
+    label: "a GitHub token (ghp_/github_pat_...)",
+    pattern: /(^|[^A-Za-z0-9])(gh[pousr]_|github_pat_)[A-Za-z0-9_]{16,}/,
+  },
   { label: "an AWS access key id (AKIA...)", pattern: /(^|[^A-Za-z0-9])AKIA[0-9A-Z]{16}($|[^A-Za-z0-9])/ },
   { label: "a PEM private key", pattern: /-----BEGIN [A-Z ]*PRIVATE KEY-----/ },
 ];
@@ -43,7 +46,9 @@ const VALUE_PATTERNS: readonly ValuePattern[] = [
 /** What `value` looks like when it looks like a secret, else undefined. */
 export function secretValueKind(value: string, minHexLength: number): string | undefined {
   for (const { label, pattern } of VALUE_PATTERNS) if (pattern.test(value)) return label;
-  const hex = new RegExp(`(^|[^0-9a-fA-F])[0-9a-fA-F]{${Math.max(1, Math.floor(minHexLength))},}($|[^0-9a-fA-F])`);
+  const hex = new RegExp(
+    `(^|[^0-9a-fA-F])[0-9a-fA-F]{${Math.max(1, Math.floor(minHexLength))},}($|[^0-9a-fA-F])`,
+  );
   if (hex.test(value)) {
     return `a long hex string (${Math.floor(minHexLength)}+ hex characters, like a Cloudflare Global API Key)`;
   }

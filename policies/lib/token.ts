@@ -126,7 +126,9 @@ export function readRequestIp(props: Record<string, unknown>): { ins: string[]; 
   const condition = props["condition"];
   const requestIp = isRecord(condition) ? condition["requestIp"] : undefined;
   const list = (value: unknown): string[] =>
-    Array.isArray(value) ? value.filter((item): item is string => typeof item === "string" && item !== "") : [];
+    Array.isArray(value)
+      ? value.filter((item): item is string => typeof item === "string" && item !== "")
+      : [];
   if (!isRecord(requestIp)) return { ins: [], notIns: [] };
   return { ins: list(requestIp["ins"]), notIns: list(requestIp["notIns"]) };
 }

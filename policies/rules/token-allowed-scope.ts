@@ -49,13 +49,15 @@ export const tokenAllowedScope: ResourceValidationPolicy = {
         type: "array",
         items: { type: "string", pattern: "^[0-9a-f]{32}$" },
         default: [],
-        description: "Account ids (32 lowercase hex) tokens may grant on. Empty allows none: set it per environment.",
+        description:
+          "Account ids (32 lowercase hex) tokens may grant on. Empty allows none: set it per environment.",
       },
       allowedZoneIds: {
         type: "array",
         items: { type: "string", pattern: "^[0-9a-f]{32}$" },
         default: [],
-        description: "Zone ids (32 lowercase hex) tokens may grant on. Empty allows none: set it per environment.",
+        description:
+          "Zone ids (32 lowercase hex) tokens may grant on. Empty allows none: set it per environment.",
       },
     },
   },

@@ -66,12 +66,14 @@ export const tokenDerivedLeastPrivilege: StackValidationPolicy = {
     }
 
     const needed = new Map<string, DerivedGrant>();
-    for (const footprint of footprints) for (const grant of deriveGrants(footprint)) needed.set(key(grant), grant);
+    for (const footprint of footprints)
+      for (const grant of deriveGrants(footprint)) needed.set(key(grant), grant);
     const extras = new Map<string, Grant>();
     for (const name of config.allowedExtraPermissions) {
       try {
         for (const footprint of footprints) {
-          for (const grant of deriveGrants(footprint, [name])) if (!needed.has(key(grant))) extras.set(key(grant), grant);
+          for (const grant of deriveGrants(footprint, [name]))
+            if (!needed.has(key(grant))) extras.set(key(grant), grant);
         }
       } catch (error) {
         if (!(error instanceof DerivationError)) throw error;
@@ -82,7 +84,8 @@ export const tokenDerivedLeastPrivilege: StackValidationPolicy = {
       }
     }
 
-    for (const token of tokens) checkToken(token, [...needed.values()], [...extras.values()], reportViolation);
+    for (const token of tokens)
+      checkToken(token, [...needed.values()], [...extras.values()], reportViolation);
   },
 };
 
@@ -94,7 +97,10 @@ function checkToken(
 ) {
   const read = readTokenPolicies(token.props);
   if (!read.ok) {
-    reportViolation(`Token "${token.name}": ${read.error}; its grants cannot be derived. Fix the token's policies.`, token.urn);
+    reportViolation(
+      `Token "${token.name}": ${read.error}; its grants cannot be derived. Fix the token's policies.`,
+      token.urn,
+    );
     return;
   }
   const actual: TokenGrant[] = [];

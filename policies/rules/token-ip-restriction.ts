@@ -27,7 +27,8 @@ export const tokenIpRestriction: ResourceValidationPolicy = {
       requireAllowList: {
         type: "boolean",
         default: IP_RESTRICTION_DEFAULTS.requireAllowList,
-        description: "Require an allow list (condition.requestIp.ins); a deny list alone then does not count.",
+        description:
+          "Require an allow list (condition.requestIp.ins); a deny list alone then does not count.",
       },
     },
   },

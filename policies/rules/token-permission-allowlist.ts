@@ -43,7 +43,7 @@ export const tokenPermissionAllowlist: ResourceValidationPolicy = {
         items: { type: "string" },
         default: [...DEFAULT_ALLOWED_PERMISSIONS],
         description:
-          "Permission-group names (e.g. \"Workers Scripts Write\") or 32-hex permission-group ids a token may grant.",
+          'Permission-group names (e.g. "Workers Scripts Write") or 32-hex permission-group ids a token may grant.',
       },
     },
   },

@@ -53,7 +53,7 @@ export const tokenPrivilegedPermissions: ResourceValidationPolicy = {
         items: { type: "string" },
         default: [...DEFAULT_DENIED_PERMISSIONS],
         description:
-          "Permission-group names (as in the Cloudflare dashboard, e.g. \"DNS Write\") or 32-hex permission-group " +
+          'Permission-group names (as in the Cloudflare dashboard, e.g. "DNS Write") or 32-hex permission-group ' +
           "ids a token must never grant.",
       },
     },

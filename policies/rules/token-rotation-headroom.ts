@@ -53,7 +53,12 @@ export const tokenRotationHeadroom: ResourceValidationPolicy = {
       return;
     }
     const { rotationDays, graceDays } = config;
-    if (!Number.isInteger(rotationDays) || rotationDays < 1 || !Number.isInteger(graceDays) || graceDays < 0) {
+    if (
+      !Number.isInteger(rotationDays) ||
+      rotationDays < 1 ||
+      !Number.isInteger(graceDays) ||
+      graceDays < 0
+    ) {
       reportViolation(
         `config rotationDays (${rotationDays}) must be a whole number of days >= 1 and graceDays (${graceDays}) ` +
           `a whole number >= 0. Fix them in the policy config.`,
@@ -64,7 +69,11 @@ export const tokenRotationHeadroom: ResourceValidationPolicy = {
     const expiresOn = readTimestampField(props, "expiresOn");
     const expires = expiresOn === undefined ? undefined : parseRfc3339(expiresOn);
     if (expiresOn === undefined || expires === undefined) return;
-    const window = rotationWindow(clock.now, { rotationDays, graceDays, ttlDays: rotationDays + graceDays + 1 });
+    const window = rotationWindow(clock.now, {
+      rotationDays,
+      graceDays,
+      ttlDays: rotationDays + graceDays + 1,
+    });
     const required = new Date(window.nextRotation.getTime() + graceDays * DAY_MS);
     if (expires.getTime() < required.getTime()) {
       reportViolation(

@@ -5,7 +5,8 @@ import { isWildcard, type TokenResource } from "../lib/resources";
 import { policyGrants, readTokenPolicies, type TokenGrant } from "../lib/token";
 import { validateTokens } from "./support";
 
-const ACCOUNT_FIX = 'Replace it with "com.cloudflare.api.account.<account id>" for the one account the token needs.';
+const ACCOUNT_FIX =
+  'Replace it with "com.cloudflare.api.account.<account id>" for the one account the token needs.';
 const ZONE_FIX = 'List each zone the token needs as "com.cloudflare.api.account.zone.<zone id>".';
 
 /** What a wildcard or user resource reaches, and how to fix it; undefined when it is fine. */

@@ -10,6 +10,7 @@ import { CLOCK_ENV } from "../../lib/clock";
 import {
   runProgram,
   startOfflineRuntime,
+  type LookupRow,
   type RecordedInvoke,
   type RegisteredResource,
 } from "../../lib/offline-runtime";
@@ -39,6 +40,8 @@ export interface RunOptions {
   readonly now?: string;
   /** Start from this stack file's config (defaults to the stack name). */
   readonly stackFile?: string;
+  /** What the permission-group lookup answers (default: the bundled catalog). */
+  readonly lookupRows?: readonly LookupRow[];
 }
 
 type Program = () => Promise<Record<string, unknown>>;
@@ -60,14 +63,25 @@ export async function runStack(stack: string, options: RunOptions = {}): Promise
   const secretKeys = [...base.secretKeys, `${PROJECT}:providerKey`, "github:token"].filter(
     (key) => !(options.plain ?? []).includes(key),
   );
-  const runtime = await startOfflineRuntime({ project: PROJECT, stack, config, secretKeys });
+  const runtime = await startOfflineRuntime({
+    project: PROJECT,
+    stack,
+    config,
+    secretKeys,
+    ...(options.lookupRows === undefined ? {} : { lookupRows: options.lookupRows }),
+  });
   process.env[CLOCK_ENV] = options.now ?? FIXED_NOW;
   const program = await loadProgram();
   try {
     const outputs = await runProgram(program);
     return { resources: runtime.resources, invokes: runtime.mocks.invokes, outputs, error: undefined };
   } catch (error) {
-    return { resources: runtime.resources, invokes: runtime.mocks.invokes, outputs: undefined, error: error as Error };
+    return {
+      resources: runtime.resources,
+      invokes: runtime.mocks.invokes,
+      outputs: undefined,
+      error: error as Error,
+    };
   } finally {
     delete process.env[CLOCK_ENV];
   }

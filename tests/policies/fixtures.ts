@@ -16,7 +16,7 @@ import { resourcesJson } from "../../policies/lib/resources";
 import { rotationWindow, toRfc3339 } from "../../policies/lib/rotation";
 import { secret, type ResourceInput } from "./harness";
 
-/** The fixed "now" of every time-based test (inside dev window 684, 2026-11-07 .. 2026-12-07). */
+/** The fixed "now" of every time-based test (inside dev rotation window 692, 2026-11-03 .. 2026-12-03). */
 export const NOW = "2026-11-22T12:00:00Z";
 export const NOW_DATE = new Date(NOW);
 
@@ -92,7 +92,7 @@ export function derivedPolicies(footprint: DeploymentFootprint): Record<string, 
 export function devTokenProps(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     accountId: IDS.devAccount,
-    name: "scoped-edge-dev-deploy-684",
+    name: "scoped-edge-dev-deploy-692",
     policies: derivedPolicies(DEV_FOOTPRINT),
     expiresOn: programExpiresOn("dev"),
     condition: { requestIp: { ins: ["192.0.2.0/24"] } },
@@ -131,7 +131,11 @@ export function devStack(token: ResourceInput = devToken()): ResourceInput[] {
       props: { apiToken: secret("cfut_0123456789abcdefghijklmnopqrstuv"), version: "6.22.1" },
     },
     devScript(),
-    { type: KV_NAMESPACE_TYPE, name: "edge-worker-kv", props: { accountId: IDS.devAccount, title: "edge-chat-dev" } },
+    {
+      type: KV_NAMESPACE_TYPE,
+      name: "edge-worker-kv",
+      props: { accountId: IDS.devAccount, title: "edge-chat-dev" },
+    },
     {
       type: WORKERS_ROUTE_TYPE,
       name: "edge-worker-route-0",

@@ -12,6 +12,7 @@
  * The gRPC test (pack.grpc.test.ts) covers the real Configure.
  */
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 
 import type {
@@ -22,31 +23,26 @@ import type {
   StackValidationPolicy,
 } from "@pulumi/policy";
 import * as analyzerpb from "@pulumi/pulumi/proto/analyzer_pb";
+import { specialSecretSig, specialSigKey, unknownValue } from "@pulumi/pulumi/runtime/rpc";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 
 import { POLICY_PACK_NAME } from "../../policies/rules";
 
 export const POLICIES_DIR = path.resolve(__dirname, "../../policies");
-export const PACK_VERSION: string = JSON.parse(readFileSync(path.join(POLICIES_DIR, "package.json"), "utf8")).version;
+export const PACK_VERSION: string = JSON.parse(
+  readFileSync(path.join(POLICIES_DIR, "package.json"), "utf8"),
+).version;
 export { POLICY_PACK_NAME };
 
-/** The sentinels the engine sends for unknown values (from the SDK, not copied). */
-export async function unknownSentinels() {
-  const proxy = (await import("@pulumi/policy/proxy")) as unknown as {
-    unknownStringValue: string;
-    unknownArrayValue: string;
-    unknownObjectValue: string;
-  };
-  return {
-    string: proxy.unknownStringValue,
-    array: proxy.unknownArrayValue,
-    object: proxy.unknownObjectValue,
-  };
-}
+/**
+ * The value the engine sends for every unknown property, whatever its type (the Go engine marshals
+ * computed values as this string sentinel; the policy SDK's proxy recognises it).
+ */
+export const UNKNOWN: string = unknownValue;
 
 /** A secret value as the engine marshals it (KeepSecrets: true). */
 export function secret(value: unknown): Record<string, unknown> {
-  return { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value };
+  return { [specialSigKey]: specialSecretSig, value };
 }
 
 type Callback<T> = (error: Error | null | undefined, response?: T) => void;
@@ -67,9 +63,8 @@ interface ServerInternals {
   ): RpcFun<analyzerpb.AnalyzeStackRequest, analyzerpb.AnalyzeResponse>;
 }
 
-async function server(): Promise<ServerInternals> {
-  return (await import("@pulumi/policy/server")) as unknown as ServerInternals;
-}
+/** The SDK's analyzer server module (its internals have no public typings). */
+const server = (): ServerInternals => createRequire(__filename)("@pulumi/policy/server") as ServerInternals;
 
 /** A policy-pack config as in policies/config/<env>.json: level string or {enforcementLevel?, ...props}. */
 export type PackConfig = Record<string, unknown>;
@@ -93,11 +88,19 @@ function splitConfig(entry: unknown): { level?: EnforcementLevel; props: Record<
   if (entry === null || typeof entry !== "object") return { props: {} };
   const { enforcementLevel, ...rest } = entry as Record<string, unknown>;
   // Configure receives the properties as a protobuf Struct and hands policies its toJavaScript().
-  const props = Struct.fromJavaScript(rest as Record<string, never>).toJavaScript() as Record<string, unknown>;
-  return { ...(typeof enforcementLevel === "string" ? { level: enforcementLevel as EnforcementLevel } : {}), props };
+  const props = Struct.fromJavaScript(rest as Record<string, never>).toJavaScript() as Record<
+    string,
+    unknown
+  >;
+  return {
+    ...(typeof enforcementLevel === "string" ? { level: enforcementLevel as EnforcementLevel } : {}),
+    props,
+  };
 }
 
-function isStackPolicy(policy: ResourceValidationPolicy | StackValidationPolicy): policy is StackValidationPolicy {
+function isStackPolicy(
+  policy: ResourceValidationPolicy | StackValidationPolicy,
+): policy is StackValidationPolicy {
   return (policy as StackValidationPolicy).validateStack !== undefined;
 }
 
@@ -121,7 +124,11 @@ function configure(policies: Policies, config: PackConfig): Policies {
         validate({ ...args, getConfig }, report);
     const validations = policy.validateResource;
     const validateResource =
-      validations === undefined ? undefined : Array.isArray(validations) ? validations.map(wrap) : wrap(validations);
+      validations === undefined
+        ? undefined
+        : Array.isArray(validations)
+          ? validations.map(wrap)
+          : wrap(validations);
     return { ...policy, enforcementLevel, ...(validateResource ? { validateResource } : {}) };
   });
 }
@@ -184,7 +191,9 @@ function struct(props: Record<string, unknown>): Struct {
   return Struct.fromJavaScript(props as Record<string, never>);
 }
 
-function providerMessage(provider: NonNullable<ResourceInput["provider"]>): analyzerpb.AnalyzerProviderResource {
+function providerMessage(
+  provider: NonNullable<ResourceInput["provider"]>,
+): analyzerpb.AnalyzerProviderResource {
   const message = new analyzerpb.AnalyzerProviderResource();
   message.setType(provider.type);
   message.setName(provider.name);
@@ -239,7 +248,8 @@ export interface RunOptions {
   readonly config?: PackConfig;
 }
 
-const asList = (policies: Policies | Policies[number]): Policies => (Array.isArray(policies) ? policies : [policies]);
+const asList = (policies: Policies | Policies[number]): Policies =>
+  Array.isArray(policies) ? policies : [policies];
 
 /** Runs the Analyze RPC of the SDK's server over `policies` for one resource. */
 export async function analyzeResource(
@@ -247,9 +257,12 @@ export async function analyzeResource(
   resource: ResourceInput,
   options: RunOptions = {},
 ): Promise<AnalyzeResult> {
-  const { makeAnalyzeRpcFun } = await server();
+  const { makeAnalyzeRpcFun } = server();
   const configured = configure(asList(policies), options.config ?? {});
-  return call(makeAnalyzeRpcFun(POLICY_PACK_NAME, PACK_VERSION, "advisory", configured), analyzeRequest(resource));
+  return call(
+    makeAnalyzeRpcFun(POLICY_PACK_NAME, PACK_VERSION, "advisory", configured),
+    analyzeRequest(resource),
+  );
 }
 
 /** Runs the AnalyzeStack RPC of the SDK's server over `policies` for a stack. */
@@ -258,7 +271,7 @@ export async function analyzeStack(
   resources: readonly ResourceInput[],
   options: RunOptions = {},
 ): Promise<AnalyzeResult> {
-  const { makeAnalyzeStackRpcFun } = await server();
+  const { makeAnalyzeStackRpcFun } = server();
   const configured = configure(asList(policies), options.config ?? {});
   return call(
     makeAnalyzeStackRpcFun(POLICY_PACK_NAME, PACK_VERSION, "advisory", configured),
@@ -273,7 +286,8 @@ export async function analyzeAll(
   options: RunOptions = {},
 ): Promise<Diagnostic[]> {
   const diagnostics: Diagnostic[] = [];
-  for (const resource of resources) diagnostics.push(...(await analyzeResource(policies, resource, options)).diagnostics);
+  for (const resource of resources)
+    diagnostics.push(...(await analyzeResource(policies, resource, options)).diagnostics);
   diagnostics.push(...(await analyzeStack(policies, resources, options)).diagnostics);
   return diagnostics;
 }

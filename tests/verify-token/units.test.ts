@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import { parseCliArgs, tokenFromEnv } from "../../lib/verify/cli";
-import { redact, REDACTED } from "../../lib/verify/report";
+import { redact, REDACTED, redactDeep } from "../../lib/verify/report";
 import { retryAfterMs } from "../../lib/verify/retry";
 import { TOKEN } from "./fixtures";
 
@@ -28,6 +28,12 @@ describe("redact", () => {
       expect(out).not.toContain(TOKEN.slice(start, start + 8));
     expect(out).toContain("prefix");
     expect(redact("nothing secret here", TOKEN)).toBe("nothing secret here");
+  });
+
+  it("redacts inside structures before JSON escaping could hide a token with quotes", () => {
+    const odd = 'ab"cd\\ef"gh12345678';
+    const doc = JSON.stringify(redactDeep({ checks: [{ got: `echo ${odd}` }], n: 1 }, odd));
+    expect(doc).toBe(`{"checks":[{"got":"echo ${REDACTED}"}],"n":1}`);
   });
 });
 

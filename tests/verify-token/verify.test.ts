@@ -306,6 +306,16 @@ describe("verify-token against a fake Cloudflare API", () => {
     expect(stalled.ms).toBeLessThan(3_000);
   });
 
+  it("reports a refused connection clearly", async () => {
+    const closed = await serve([]);
+    await closed.close();
+    const run = await verify(["--stack", "dev"]);
+    expect(run.lines[0]).toMatch(
+      /got connection failed \(3 attempts\): connect ECONNREFUSED 127\.0\.0\.1:\d+/,
+    );
+    expect(run.code).toBe(1);
+  });
+
   it("prints one JSON document with --json", async () => {
     const dev = repoStack("dev");
     const grants = rightSizedGrants(dev).filter((grant) => grant.permission !== "Workers KV Storage Write");

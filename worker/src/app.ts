@@ -54,6 +54,8 @@ export function createWorker(deps: WorkerDeps = {}): ExportedHandler<WorkerEnv> 
       };
     }
 
+    // Cloudflare sets CF-Connecting-IP on every request at the edge (a client cannot forge it there);
+    // only local tools may omit it, and those requests share one "unknown" bucket.
     const client = request.headers.get("CF-Connecting-IP") ?? "unknown";
     const limit = await checkRateLimit(
       env.RATE_LIMIT_KV,

@@ -1,0 +1,82 @@
+/**
+ * What must be set before a real `pulumi up`: secrets the stack file lacks, and the placeholder
+ * ids the committed stack files ship with (28 zeros and 4 hex digits, e.g.
+ * 0000000000000000000000000000a001). Pure.
+ */
+import { PROJECT } from "../config";
+
+/** An id the committed stack files use as a stand-in for a real account or zone id. */
+export const PLACEHOLDER_ID = /^0{28}[0-9a-f]{4}$/;
+
+export interface MissingItem {
+  /** Config key, with a path for structured values (`scoped-edge:zones[0].id`). */
+  readonly key: string;
+  readonly kind: "secret" | "placeholder-id";
+  /** The placeholder id found (placeholder-id only; never a secret). */
+  readonly value?: string;
+  /** What to run or edit. */
+  readonly fix: string;
+}
+
+/** Secrets a real `pulumi up` needs; the plan stands each missing one in as "[secret]". */
+export const REQUIRED_SECRETS: readonly {
+  readonly key: string;
+  readonly example: string;
+  readonly env?: string;
+}[] = [
+  { key: `${PROJECT}:providerKey`, example: "<LLM provider key>" },
+  {
+    key: "cloudflare:apiToken",
+    example: '<admin token with "Account API Tokens Write">',
+    env: "CLOUDFLARE_API_TOKEN",
+  },
+  { key: "github:token", example: "<token that can write Actions secrets>", env: "GITHUB_TOKEN" },
+];
+
+/** Required secrets absent from `config`, in REQUIRED_SECRETS order. */
+export function missingSecrets(config: Readonly<Record<string, string>>, stack: string): MissingItem[] {
+  return REQUIRED_SECRETS.filter(
+    (secret) => config[secret.key] === undefined || config[secret.key] === "",
+  ).map((secret) => ({
+    key: secret.key,
+    kind: "secret" as const,
+    fix:
+      `pulumi config set --secret ${secret.key} ${secret.example} --stack ${stack}` +
+      (secret.env === undefined ? "" : ` (or export ${secret.env} for the pulumi step)`),
+  }));
+}
+
+function walk(value: unknown, path: string, found: { path: string; id: string }[]): void {
+  if (typeof value === "string") {
+    if (PLACEHOLDER_ID.test(value)) found.push({ path, id: value });
+  } else if (Array.isArray(value)) {
+    value.forEach((item, index) => walk(item, `${path}[${index}]`, found));
+  } else if (value !== null && typeof value === "object") {
+    for (const [key, inner] of Object.entries(value)) walk(inner, `${path}.${key}`, found);
+  }
+}
+
+/** Placeholder ids in a stack file's config map (structured values arrive as JSON strings). */
+export function placeholderIds(config: Readonly<Record<string, string>>, stack: string): MissingItem[] {
+  const found: { path: string; id: string }[] = [];
+  for (const [key, raw] of Object.entries(config)) {
+    let value: unknown = raw;
+    if (/^\s*[[{]/.test(raw)) {
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        value = raw;
+      }
+    }
+    walk(value, key, found);
+  }
+  return found.map(({ path, id }) => ({
+    key: path,
+    kind: "placeholder-id" as const,
+    value: id,
+    fix:
+      path === `${PROJECT}:accountId`
+        ? `pulumi config set ${path} <your 32-hex account id> --stack ${stack} (dashboard: Overview page)`
+        : `replace ${id} with the real id in Pulumi.${stack}.yaml (dashboard: the domain's Overview page)`,
+  }));
+}

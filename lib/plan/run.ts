@@ -1,0 +1,348 @@
+/**
+ * The offline plan: reads a stack file as the CLI would, runs index.ts under Pulumi's mock runtime
+ * (lib/offline-runtime.ts), then hands every registration to the policy pack's own analyzer code
+ * (analyzer.ts) exactly as the engine would: each resource's inputs to Analyze as it registers,
+ * with its provider (explicit, or the default provider the engine creates for its package from the
+ * stack's `<package>:` config), then every resource's outputs to AnalyzeStack.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+
+import * as pulumi from "@pulumi/pulumi";
+
+import { CLOCK_ENV } from "../clock";
+import { ConfigError } from "../config";
+import type { CredentialRow } from "../credentials";
+import {
+  runProgram,
+  startOfflineRuntime,
+  type RecordedInvoke,
+  type RegisteredResource,
+} from "../offline-runtime";
+import { readStackConfigMap, SECRET_PLACEHOLDER, StackFileError } from "../stack-file";
+import { createAnalyzer, type AnalyzerDiagnostic, type AnalyzerResourceInput, type Policy } from "./analyzer";
+import { maskResolved, maskWire, wireSecret } from "./mask";
+import { missingSecrets, placeholderIds } from "./placeholders";
+import {
+  parsePolicyPackConfig,
+  PolicyConfigError,
+  reconcilePolicyPackConfig,
+  withNow,
+  type EnforcementLevel,
+  type PolicyInfo,
+} from "./policy-config";
+import { policyMessage, type PlanReport, type PlanResource, type PlanViolation } from "./report";
+
+/** The repository root: the program (index.ts) and the policy pack live here. */
+export const REPO_ROOT = resolve(__dirname, "..", "..");
+
+/** Bad input (stack file, config, policy config, usage): exit code 2, with this message. */
+export class PlanInputError extends Error {
+  override readonly name = "PlanInputError";
+}
+
+export interface PolicyPackSource {
+  readonly name: string;
+  readonly version: string;
+  readonly policies: readonly Policy[];
+  /** The pack's default enforcement level (the SDK's default: advisory). */
+  readonly enforcementLevel?: EnforcementLevel;
+}
+
+export interface PlanOptions {
+  /** Directory holding Pulumi.yaml and the Pulumi.<stack>.yaml files. */
+  readonly root: string;
+  readonly stack: string;
+  /** The instant to plan at: the program's clock and the time-based policies' `now`. */
+  readonly now: Date;
+  /** Policy pack config file; default policies/config/<stack>.json, else .../<environment>.json. */
+  readonly policyConfigFile?: string;
+  /** The pack to apply; default the repository's own (policies/rules). */
+  readonly pack?: PolicyPackSource;
+}
+
+export interface PlanTimings {
+  /** Running the program under the mock runtime (registrations and invokes included). */
+  readonly programMs: number;
+  /** Configure, Analyze for every resource and AnalyzeStack. */
+  readonly policyMs: number;
+}
+
+export interface PlanRun {
+  readonly report: PlanReport;
+  readonly invokes: readonly RecordedInvoke[];
+  readonly timings: PlanTimings;
+  /** Registrations the program made (the root Stack included; default providers not). */
+  readonly registered: number;
+}
+
+type Program = () => Promise<Record<string, unknown>>;
+
+let programCache: Program | undefined;
+
+async function loadProgram(): Promise<Program> {
+  if (programCache) return programCache;
+  const module = (await import("../../index.js")) as unknown as { default?: Program } | Program;
+  programCache = typeof module === "function" ? module : (module.default as Program);
+  return programCache;
+}
+
+/** The repository's policy pack: its exported policy array and the name and version it serves. */
+export async function repositoryPack(): Promise<PolicyPackSource> {
+  const rules = (await import("../../policies/rules/index.js")) as {
+    policies: Policy[];
+    POLICY_PACK_NAME: string;
+  };
+  const manifest = JSON.parse(readFileSync(join(REPO_ROOT, "policies", "package.json"), "utf8")) as {
+    version: string;
+  };
+  return { name: rules.POLICY_PACK_NAME, version: manifest.version, policies: rules.policies };
+}
+
+/** GetAnalyzerInfo's view of each policy: name, default level, config schema. */
+function policyInfos(pack: PolicyPackSource): PolicyInfo[] {
+  return pack.policies.map((policy) => ({
+    name: policy.name,
+    enforcementLevel: (policy.enforcementLevel ?? pack.enforcementLevel ?? "advisory") as EnforcementLevel,
+    ...(policy.configSchema === undefined
+      ? {}
+      : { configSchema: policy.configSchema as unknown as NonNullable<PolicyInfo["configSchema"]> }),
+  }));
+}
+
+/** policies/config/<stack>.json when it exists, else the file of the stack's environment. */
+function defaultPolicyConfigFile(
+  stack: string,
+  config: Readonly<Record<string, string>>,
+  project: string,
+): string {
+  const directory = join(REPO_ROOT, "policies", "config");
+  const byStack = join(directory, `${stack}.json`);
+  if (existsSync(byStack)) return byStack;
+  const environment = config[`${project}:environment`];
+  if (environment !== undefined && /^[a-z0-9_-]+$/i.test(environment)) {
+    const byEnvironment = join(directory, `${environment}.json`);
+    if (existsSync(byEnvironment)) return byEnvironment;
+  }
+  throw new PlanInputError(
+    `no policy config for stack "${stack}": neither ${relative(process.cwd(), byStack)} nor one for its ` +
+      `environment exists; pass --policy-config <file>`,
+  );
+}
+
+function fakeProviderId(urn: string): string {
+  return createHash("sha256").update(urn).digest("hex").slice(0, 32);
+}
+
+interface ProviderInfo {
+  readonly urn: string;
+  readonly type: string;
+  readonly name: string;
+  readonly inputs: Record<string, unknown>;
+}
+
+/**
+ * The resource list the engine works on: the program's registrations, plus a default provider
+ * (`pulumi:providers:<pkg>` named `default_<version>`, inputs from the stack's `<pkg>:` config)
+ * for each package used without an explicit provider, placed before its first user.
+ */
+function engineResources(
+  registered: readonly RegisteredResource[],
+  outputs: Map<string, Record<string, unknown>>,
+  config: Readonly<Record<string, string>>,
+  secretKeys: ReadonlySet<string>,
+  project: string,
+  stack: string,
+): AnalyzerResourceInput[] {
+  const byUrn = new Map(registered.map((resource) => [resource.urn, resource]));
+  const defaults = new Map<string, ProviderInfo>();
+  const result: AnalyzerResourceInput[] = [];
+
+  const providerOf = (resource: RegisteredResource): ProviderInfo | undefined => {
+    if (resource.provider !== undefined) {
+      const urn = resource.provider.slice(0, resource.provider.lastIndexOf("::"));
+      const provider = byUrn.get(urn);
+      return provider === undefined
+        ? undefined
+        : { urn, type: provider.type, name: provider.name, inputs: provider.serializedInputs };
+    }
+    if (!resource.custom || resource.type.startsWith("pulumi:providers:")) return undefined;
+    const pkg = resource.type.split(":")[0]!;
+    const name = resource.version === "" ? "default" : `default_${resource.version.replace(/[.-]/g, "_")}`;
+    const key = `${pkg}::${name}`;
+    const existing = defaults.get(key);
+    if (existing) return existing;
+    const inputs: Record<string, unknown> = {};
+    for (const [fullKey, value] of Object.entries(config)) {
+      if (!fullKey.startsWith(`${pkg}:`)) continue;
+      const bare = fullKey.slice(pkg.length + 1);
+      inputs[bare] = secretKeys.has(fullKey) ? wireSecret(value) : value;
+    }
+    if (resource.version !== "") inputs["version"] = resource.version;
+    const type = `pulumi:providers:${pkg}`;
+    const provider = { urn: `urn:pulumi:${stack}::${project}::${type}::${name}`, type, name, inputs };
+    defaults.set(key, provider);
+    // The engine registers (and analyzes) the default provider before the first resource using it.
+    result.push({
+      urn: provider.urn,
+      type,
+      name,
+      inputs,
+      outputs: { ...inputs, id: fakeProviderId(provider.urn) },
+      options: {
+        protect: false,
+        ignoreChanges: [],
+        aliases: [],
+        deleteBeforeReplace: false,
+        additionalSecretOutputs: [],
+      },
+      dependencies: [],
+      propertyDependencies: {},
+    });
+    return provider;
+  };
+
+  for (const resource of registered) {
+    const provider = providerOf(resource);
+    result.push({
+      urn: resource.urn,
+      type: resource.type,
+      name: resource.name,
+      ...(resource.parent === undefined ? {} : { parent: resource.parent }),
+      inputs: resource.serializedInputs,
+      outputs: outputs.get(resource.urn) ?? resource.serializedInputs,
+      options: {
+        protect: resource.protect,
+        ignoreChanges: resource.ignoreChanges,
+        aliases: resource.aliasUrns,
+        deleteBeforeReplace: resource.deleteBeforeReplace,
+        additionalSecretOutputs: resource.additionalSecretOutputs,
+      },
+      dependencies: resource.dependencies,
+      propertyDependencies: resource.propertyDependencies,
+      ...(provider === undefined ? {} : { provider }),
+    });
+  }
+  return result;
+}
+
+function isInputError(error: unknown): boolean {
+  return (
+    error instanceof ConfigError ||
+    error instanceof StackFileError ||
+    error instanceof PolicyConfigError ||
+    error instanceof PlanInputError ||
+    pulumi.RunError.isInstance(error)
+  );
+}
+
+/** Runs the plan. Throws PlanInputError for bad input; anything else is a bug. */
+export async function runPlan(options: PlanOptions): Promise<PlanRun> {
+  try {
+    return await plan(options);
+  } catch (error) {
+    if (error instanceof PlanInputError) throw error;
+    if (isInputError(error)) throw new PlanInputError((error as Error).message);
+    throw error;
+  }
+}
+
+async function plan(options: PlanOptions): Promise<PlanRun> {
+  const { stack } = options;
+  const nowIso = options.now.toISOString().replace(/\.000Z$/, "Z");
+  const base = readStackConfigMap(options.root, stack);
+  const project = base.project;
+
+  // Policy config first: a bad file is a usage error and nothing needs to run.
+  const pack = options.pack ?? (await repositoryPack());
+  const infos = policyInfos(pack);
+  const policyConfigFile = options.policyConfigFile ?? defaultPolicyConfigFile(stack, base.config, project);
+  if (!existsSync(policyConfigFile))
+    throw new PlanInputError(`policy config ${policyConfigFile} does not exist`);
+  const reconciled = reconcilePolicyPackConfig(
+    infos,
+    parsePolicyPackConfig(readFileSync(policyConfigFile, "utf8"), policyConfigFile),
+    policyConfigFile,
+  );
+
+  // Missing secrets stand in as "[secret]" so the plan runs; they are listed as to-dos.
+  const missing = [...missingSecrets(base.config, stack), ...placeholderIds(base.config, stack)];
+  const config: Record<string, string> = { ...base.config };
+  const secretKeys = new Set(base.secretKeys);
+  for (const item of missing) {
+    if (item.kind !== "secret") continue;
+    config[item.key] = SECRET_PLACEHOLDER;
+    secretKeys.add(item.key);
+  }
+
+  // ---- the program ----------------------------------------------------------------------------
+  const programStart = performance.now();
+  const runtime = await startOfflineRuntime({ project, stack, config, secretKeys: [...secretKeys] });
+  const previousClock = process.env[CLOCK_ENV];
+  process.env[CLOCK_ENV] = nowIso;
+  let outputs: Record<string, unknown>;
+  try {
+    outputs = await runProgram(await loadProgram());
+  } finally {
+    if (previousClock === undefined) delete process.env[CLOCK_ENV];
+    else process.env[CLOCK_ENV] = previousClock;
+  }
+  const programMs = performance.now() - programStart;
+
+  // ---- the policies ---------------------------------------------------------------------------
+  const policyStart = performance.now();
+  const resources = engineResources(runtime.resources, runtime.outputs(), config, secretKeys, project, stack);
+  const analyzer = createAnalyzer(pack.name, pack.version, pack.policies, pack.enforcementLevel);
+  await analyzer.configure(withNow(reconciled.config, infos, nowIso));
+  const diagnostics: { diagnostic: AnalyzerDiagnostic; resource: string | null }[] = [];
+  for (const resource of resources) {
+    for (const diagnostic of await analyzer.analyze(resource)) {
+      diagnostics.push({ diagnostic, resource: diagnostic.urn ?? resource.urn });
+    }
+  }
+  for (const diagnostic of await analyzer.analyzeStack(resources)) {
+    diagnostics.push({ diagnostic, resource: diagnostic.urn ?? null });
+  }
+  const policyMs = performance.now() - policyStart;
+
+  const remediation = new Map(pack.policies.map((policy) => [policy.name, policy.remediationSteps]));
+  const violations: PlanViolation[] = diagnostics.map(({ diagnostic, resource }) => {
+    const steps = remediation.get(diagnostic.policyName);
+    return {
+      policy: diagnostic.policyName,
+      level: diagnostic.enforcementLevel,
+      message: policyMessage(diagnostic.message, diagnostic.description),
+      resource,
+      ...(steps === undefined ? {} : { remediation: steps }),
+    };
+  });
+  const planResources: PlanResource[] = resources.map((resource) => ({
+    urn: resource.urn,
+    type: resource.type,
+    name: resource.name,
+    ...(resource.parent === undefined ? {} : { parent: resource.parent }),
+    inputs: maskWire(resource.inputs) as Record<string, unknown>,
+  }));
+  const credentials = maskResolved(outputs["credentials"] ?? []) as CredentialRow[];
+
+  return {
+    report: {
+      project,
+      stack,
+      now: nowIso,
+      policyConfigFile: relative(process.cwd(), policyConfigFile) || policyConfigFile,
+      resources: planResources,
+      violations,
+      missing,
+      credentials,
+      notes: reconciled.unknownPolicies.map(
+        (name) =>
+          `${relative(process.cwd(), policyConfigFile)} configures "${name}", which is not a policy of the pack`,
+      ),
+    },
+    invokes: runtime.mocks.invokes,
+    timings: { programMs, policyMs },
+    registered: runtime.resources.length,
+  };
+}

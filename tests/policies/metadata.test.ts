@@ -1,0 +1,137 @@
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+
+import { describe, expect, it } from "vitest";
+
+import { policies } from "../../policies/rules";
+import { loadConfig, POLICIES_DIR } from "./harness";
+
+const EXPECTED: [string, string, "resource" | "stack"][] = [
+  ["cloudflare-token-enforce-expiry", "mandatory", "resource"],
+  ["cloudflare-token-require-rotation-headroom", "mandatory", "resource"],
+  ["cloudflare-token-disallow-wildcard-resources", "mandatory", "resource"],
+  ["cloudflare-token-disallow-privileged-permissions", "mandatory", "resource"],
+  ["cloudflare-token-enforce-permission-allowlist", "mandatory", "resource"],
+  ["cloudflare-token-enforce-derived-least-privilege", "mandatory", "stack"],
+  ["cloudflare-token-enforce-allowed-scope", "mandatory", "resource"],
+  ["cloudflare-token-require-ip-restriction", "advisory", "resource"],
+  ["cloudflare-worker-disallow-secrets-in-plain-bindings", "mandatory", "resource"],
+  ["cloudflare-provider-disallow-global-api-key", "mandatory", "resource"],
+];
+
+describe("policy metadata", () => {
+  it("names, default levels and kinds", () => {
+    expect(
+      policies.map((p) => [p.name, p.enforcementLevel, "validateStack" in p ? "stack" : "resource"]),
+    ).toEqual(EXPECTED);
+  });
+
+  it.each(policies.map((p) => [p.name, p] as const))(
+    "%s: description, remediation and config schema",
+    (_name, policy) => {
+      expect(policy.name).toMatch(
+        /^cloudflare-(token|worker|provider)-(enforce|disallow|require)-[a-z0-9-]+$/,
+      );
+      expect(policy.description).toMatch(/^[A-Z].{60,}\.$/);
+      expect(policy.remediationSteps).toMatch(/^[A-Z].+\.$/);
+      expect(policy.configSchema).toBeDefined();
+      const properties = policy.configSchema!.properties;
+      expect(Object.keys(properties)).not.toContain("enforcementLevel");
+      for (const [key, schema] of Object.entries(properties)) {
+        expect(schema, key).toHaveProperty("default");
+        expect(schema, key).toHaveProperty("description");
+      }
+    },
+  );
+
+  it("one policy per file in policies/rules, and the pack's index only assembles the PolicyPack", () => {
+    const ruleFiles = readdirSync(path.join(POLICIES_DIR, "rules")).filter(
+      (f) => !["index.ts", "support.ts"].includes(f),
+    );
+    expect(ruleFiles).toHaveLength(policies.length);
+    const index = readFileSync(path.join(POLICIES_DIR, "index.ts"), "utf8");
+    expect(index).toContain("new PolicyPack(POLICY_PACK_NAME");
+    expect(index).not.toMatch(/validateResource|validateStack/);
+  });
+
+  it("nothing under policies/ imports from outside it", () => {
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        if (entry.name === "node_modules" || entry.name === "bin") continue;
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) walk(full);
+        else if (full.endsWith(".ts")) files.push(full);
+      }
+    };
+    walk(POLICIES_DIR);
+    let relative = 0;
+    for (const file of files) {
+      for (const [, spec] of readFileSync(file, "utf8").matchAll(
+        /^(?:import|export)\b[^;]*?\bfrom "([^"]+)";/gm,
+      )) {
+        if (!spec!.startsWith(".")) {
+          expect(spec, file).toMatch(/^(@pulumi\/policy|@pulumi\/pulumi|node:)/);
+          continue;
+        }
+        relative += 1;
+        const target = path.resolve(path.dirname(file), spec!);
+        expect(target.startsWith(POLICIES_DIR + path.sep), `${file} imports ${spec}`).toBe(true);
+      }
+    }
+    expect(relative).toBeGreaterThan(30);
+  });
+});
+
+describe("per-environment policy config", () => {
+  const envs = ["dev", "staging", "prod"] as const;
+  const prop = (env: (typeof envs)[number], policy: string, key: string) =>
+    (loadConfig(env)[policy] as Record<string, unknown>)[key];
+
+  it.each(envs)("%s.json names only real policies and only keys of their schemas", (env) => {
+    const config = loadConfig(env);
+    expect(Object.keys(config).sort()).toEqual(policies.map((p) => p.name).sort());
+    for (const policy of policies) {
+      const entry = config[policy.name];
+      if (typeof entry === "string") continue;
+      const keys = Object.keys(entry as object).filter((k) => k !== "enforcementLevel");
+      for (const key of keys)
+        expect(Object.keys(policy.configSchema!.properties), `${env} ${policy.name}`).toContain(key);
+    }
+  });
+
+  it("match the committed stacks' schedules and placeholder ids", () => {
+    const z = (s: string) => `0000000000000000000000000000${s}`;
+    const expiry = "cloudflare-token-enforce-expiry";
+    const rotation = "cloudflare-token-require-rotation-headroom";
+    const scope = "cloudflare-token-enforce-allowed-scope";
+    expect(
+      envs.map((e) => [
+        prop(e, expiry, "maxTtlDays"),
+        prop(e, rotation, "rotationDays"),
+        prop(e, rotation, "graceDays"),
+      ]),
+    ).toEqual([
+      [90, 30, 7],
+      [60, 14, 3],
+      [30, 7, 3],
+    ]);
+    expect(envs.map((e) => [prop(e, scope, "allowedAccountIds"), prop(e, scope, "allowedZoneIds")])).toEqual([
+      [[z("a001")], [z("d001")]],
+      [[z("a001")], [z("d002")]],
+      [[z("a002")], [z("d003"), z("d004")]],
+    ]);
+  });
+
+  it("prod is the strictest: its allow-list is a subset of staging's, staging's of dev's, and it requires an IP allow list", () => {
+    const allow = (e: (typeof envs)[number]) =>
+      prop(e, "cloudflare-token-enforce-permission-allowlist", "allowedPermissions") as string[];
+    for (const name of allow("prod")) expect(allow("staging")).toContain(name);
+    for (const name of allow("staging")) expect(allow("dev")).toContain(name);
+    expect(allow("prod").length).toBeLessThan(allow("staging").length);
+    expect(prop("prod", "cloudflare-token-require-ip-restriction", "requireAllowList")).toBe(true);
+    expect(
+      prop("prod", "cloudflare-token-enforce-derived-least-privilege", "allowedExtraPermissions"),
+    ).toEqual([]);
+  });
+});

@@ -1,0 +1,228 @@
+/**
+ * Starts the real policy pack the way the Pulumi CLI does and talks to it over the analyzer gRPC
+ * interface, through the proto stubs shipped in @pulumi/pulumi.
+ *
+ * The CLI (pkg/resource/plugin/analyzer_plugin.go) reads PulumiPolicy.yaml, runs the
+ * `pulumi-analyzer-policy` script with the policy pack directory as its working directory and the
+ * arguments [<engine address>, ".", -<runtime option>=<value>...]; that script is
+ *   node "$(node -e "require.resolve('@pulumi/pulumi/cmd/run-policy-pack')")" "$@"
+ * which registers ts-node (typeCheck on, the pack's tsconfig.json) and requires the pack's `main`
+ * (index.ts). Constructing the PolicyPack binds 127.0.0.1:0 and prints the port on stdout.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+
+import * as grpc from "@grpc/grpc-js";
+import { AnalyzerClient } from "@pulumi/pulumi/proto/analyzer_grpc_pb";
+import * as analyzerpb from "@pulumi/pulumi/proto/analyzer_pb";
+import { Empty } from "google-protobuf/google/protobuf/empty_pb";
+import { Struct } from "google-protobuf/google/protobuf/struct_pb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+
+import { policies } from "../../policies/rules";
+import { devStack, devToken, NOW, programExpiresOn } from "./fixtures";
+import {
+  analyzeRequest,
+  analyzeStackRequest,
+  loadConfig,
+  PACK_VERSION,
+  POLICIES_DIR,
+  POLICY_PACK_NAME,
+  readResponse,
+  withNow,
+  type PackConfig,
+} from "./harness";
+
+const LEVEL: Record<string, analyzerpb.EnforcementLevel> = {
+  advisory: analyzerpb.EnforcementLevel.ADVISORY,
+  mandatory: analyzerpb.EnforcementLevel.MANDATORY,
+  disabled: analyzerpb.EnforcementLevel.DISABLED,
+  remediate: analyzerpb.EnforcementLevel.REMEDIATE,
+};
+
+let pack: ChildProcess | undefined;
+let client: AnalyzerClient;
+let stderr = "";
+
+/** One unary call: `start` issues it on the client with the callback it is given. */
+function unary<Resp>(
+  start: (callback: (error: grpc.ServiceError | null, response: Resp) => void) => unknown,
+) {
+  return new Promise<Resp>((resolve, reject) => {
+    start((error, response) => (error ? reject(error) : resolve(response)));
+  });
+}
+
+/** A ConfigureAnalyzerRequest as the CLI sends it for a --policy-pack-config file. */
+function configureRequest(config: PackConfig): analyzerpb.ConfigureAnalyzerRequest {
+  const request = new analyzerpb.ConfigureAnalyzerRequest();
+  const map = request.getPolicyconfigMap();
+  for (const policy of policies) {
+    const entry = config[policy.name];
+    const { enforcementLevel, ...props } =
+      typeof entry === "string" ? { enforcementLevel: entry } : ((entry ?? {}) as Record<string, unknown>);
+    const message = new analyzerpb.PolicyConfig();
+    // The CLI reconciles the file with the pack's defaults, so every policy gets a level.
+    message.setEnforcementlevel(
+      LEVEL[(enforcementLevel as string | undefined) ?? policy.enforcementLevel ?? "advisory"]!,
+    );
+    message.setProperties(Struct.fromJavaScript(props as Record<string, never>));
+    map.set(policy.name, message);
+  }
+  return request;
+}
+
+beforeAll(async () => {
+  const project = parse(readFileSync(path.join(POLICIES_DIR, "PulumiPolicy.yaml"), "utf8")) as {
+    runtime: string | { name: string; options?: Record<string, unknown> };
+  };
+  const runtime = typeof project.runtime === "string" ? { name: project.runtime } : project.runtime;
+  expect(runtime.name).toBe("nodejs");
+  const options = Object.entries(("options" in runtime && runtime.options) || {}).map(
+    ([k, v]) => `-${k}=${String(v)}`,
+  );
+  const runPolicyPack = createRequire(path.join(POLICIES_DIR, "package.json")).resolve(
+    "@pulumi/pulumi/cmd/run-policy-pack",
+  );
+  // The engine address is unused by run-policy-pack (it shifts it away); any address will do.
+  pack = spawn(process.execPath, [runPolicyPack, "127.0.0.1:1", ".", ...options], {
+    cwd: POLICIES_DIR,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  pack.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const port = await new Promise<number>((resolve, reject) => {
+    let stdout = "";
+    const timer = setTimeout(() => reject(new Error(`no port within 20 s; stderr:\n${stderr}`)), 20_000);
+    pack!.stdout!.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const line = stdout.split("\n")[0]!.trim();
+      if (stdout.includes("\n") && /^\d+$/.test(line)) {
+        clearTimeout(timer);
+        resolve(Number(line));
+      }
+    });
+    pack!.on("exit", (code) => reject(new Error(`policy pack exited with ${code}; stderr:\n${stderr}`)));
+  });
+  client = new AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+}, 30_000);
+
+afterAll(() => {
+  client?.close();
+  if (pack && pack.exitCode === null) pack.kill("SIGTERM");
+});
+
+describe("the policy pack over the analyzer gRPC interface", () => {
+  it("GetAnalyzerInfo: the pack, its version, every policy with its level, type and config schema", async () => {
+    const info = await unary<analyzerpb.AnalyzerInfo>((cb) => client.getAnalyzerInfo(new Empty(), cb));
+    expect(info.getName()).toBe(POLICY_PACK_NAME);
+    expect(info.getVersion()).toBe(PACK_VERSION);
+    expect(info.getSupportsconfig()).toBe(true);
+    const listed = info.getPoliciesList().map((p) => ({
+      name: p.getName(),
+      level: p.getEnforcementlevel(),
+      type: p.getPolicyType(),
+      description: p.getDescription(),
+      schemaKeys: Object.keys(p.getConfigschema()?.getProperties()?.toJavaScript() ?? {}).sort(),
+    }));
+    expect(listed).toEqual(
+      policies.map((p) => ({
+        name: p.name,
+        level: LEVEL[p.enforcementLevel!],
+        type:
+          "validateStack" in p
+            ? analyzerpb.PolicyType.POLICY_TYPE_STACK
+            : analyzerpb.PolicyType.POLICY_TYPE_RESOURCE,
+        description: p.description,
+        schemaKeys: Object.keys(p.configSchema!.properties).sort(),
+      })),
+    );
+    const expiry = info.getPoliciesList().find((p) => p.getName() === "cloudflare-token-enforce-expiry")!;
+    expect(expiry.getConfigschema()!.getProperties()!.toJavaScript()["maxTtlDays"]).toMatchObject({
+      type: "integer",
+      default: 90,
+    });
+  });
+
+  it("Configure with policies/config/dev.json (real clock), then Analyze passes the program's token", async () => {
+    await unary<Empty>((cb) => client.configure(configureRequest(loadConfig("dev")), cb));
+    const token = devToken({ expiresOn: programExpiresOn("dev", new Date()) });
+    const response = await unary<analyzerpb.AnalyzeResponse>((cb) =>
+      client.analyze(analyzeRequest(token), cb),
+    );
+    expect(readResponse(response).diagnostics).toEqual([]);
+  });
+
+  it("Analyze reports violations with the configured levels (dev.json plus a fixed now)", async () => {
+    await unary<Empty>((cb) => client.configure(configureRequest(withNow(loadConfig("dev"), NOW)), cb));
+    const token = devToken({ expiresOn: "2026-11-01T00:00:00Z", condition: {} });
+    const { diagnostics } = readResponse(
+      await unary<analyzerpb.AnalyzeResponse>((cb) => client.analyze(analyzeRequest(token), cb)),
+    );
+    expect(diagnostics.map((d) => [d.policyName, d.enforcementLevel, d.detail])).toEqual([
+      [
+        "cloudflare-token-enforce-expiry",
+        "mandatory",
+        "The token expired at 2026-11-01T00:00:00Z (now is 2026-11-22T12:00:00Z). Set expiresOn to a future time no " +
+          "later than 2027-02-20T12:00:00Z and let the next rotation replace the token.",
+      ],
+      [
+        "cloudflare-token-require-rotation-headroom",
+        "mandatory",
+        "The token expires at 2026-11-01T00:00:00Z, before its next scheduled rotation (2026-12-03T00:00:00Z) plus " +
+          "the 7-day grace period (2026-12-10T00:00:00Z): if that rotation run fails, deploys break. Set expiresOn to " +
+          "2026-12-10T00:00:00Z or later (a TTL above 37 days from the window start 2026-11-03T00:00:00Z).",
+      ],
+      [
+        "cloudflare-token-require-ip-restriction",
+        "advisory",
+        "The token has no request-IP condition: a leaked copy works from any address. Set condition.requestIp.ins " +
+          "to the CIDRs your CI egresses from (scoped-edge:tokenAllowedIps).",
+      ],
+    ]);
+    expect(diagnostics[0]!.message.startsWith(`${policies[0]!.description}\n`)).toBe(true);
+  });
+
+  it("AnalyzeStack runs the derived least-privilege stack policy; Configure with prod.json changes the verdict", async () => {
+    await unary<Empty>((cb) => client.configure(configureRequest(withNow(loadConfig("dev"), NOW)), cb));
+    const clean = readResponse(
+      await unary<analyzerpb.AnalyzeResponse>((cb) =>
+        client.analyzeStack(analyzeStackRequest(devStack()), cb),
+      ),
+    );
+    expect(clean.diagnostics).toEqual([]);
+
+    const withoutKv = devStack().filter(
+      (r) => r.type !== "cloudflare:index/workersKvNamespace:WorkersKvNamespace",
+    );
+    const { diagnostics } = readResponse(
+      await unary<analyzerpb.AnalyzeResponse>((cb) =>
+        client.analyzeStack(analyzeStackRequest(withoutKv), cb),
+      ),
+    );
+    expect(diagnostics.map((d) => [d.policyName, d.enforcementLevel, d.urn, d.detail])).toEqual([
+      [
+        "cloudflare-token-enforce-derived-least-privilege",
+        "mandatory",
+        "urn:pulumi:dev::scoped-edge::cloudflare:index/accountToken:AccountToken::deploy-token",
+        'Token "deploy-token" grants more than this stack needs: Workers KV Storage Write on ' +
+          "com.cloudflare.api.account.0000000000000000000000000000a001. Remove them from the token's policies, or " +
+          "list a permission in allowedExtraPermissions if it is added on purpose.",
+      ],
+    ]);
+
+    await unary<Empty>((cb) => client.configure(configureRequest(withNow(loadConfig("prod"), NOW)), cb));
+    const prod = readResponse(
+      await unary<analyzerpb.AnalyzeResponse>((cb) => client.analyze(analyzeRequest(devToken()), cb)),
+    );
+    // The dev account and zone are not prod's.
+    expect(prod.diagnostics.map((d) => d.policyName)).toEqual(["cloudflare-token-enforce-allowed-scope"]);
+  });
+
+  it("keeps serving after all of it (no crash on stderr)", () => {
+    expect(pack!.exitCode).toBeNull();
+    expect(stderr).not.toMatch(/Error|unhandled/i);
+  });
+});

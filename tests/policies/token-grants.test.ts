@@ -1,0 +1,326 @@
+import { describe, expect, it } from "vitest";
+
+import {
+  tokenAllowedScope,
+  tokenIpRestriction,
+  tokenPermissionAllowlist,
+  tokenPrivilegedPermissions,
+  tokenWildcardResources,
+} from "../../policies/rules";
+import { ACCOUNT, devToken, IDS, NOW, perm, tokenPolicies, ZONE } from "./fixtures";
+import { analyzeResource, loadConfig, withNow, type PackConfig } from "./harness";
+
+const DEV = withNow(loadConfig("dev"), NOW);
+type Policy = typeof tokenWildcardResources;
+
+async function details(policy: Policy, props: Record<string, unknown>, config: PackConfig = DEV) {
+  const { diagnostics } = await analyzeResource(policy, devToken(props), { config });
+  for (const d of diagnostics) expect(d.policyName).toBe(policy.name);
+  return diagnostics.map((d) => d.detail);
+}
+
+const json = (value: unknown) => JSON.stringify(value);
+/** The dev token's derived policies plus one more. */
+const plus = (extra: { permissions: string[]; resources: unknown; effect?: string }) => ({
+  policies: [...(devToken().props["policies"] as unknown[]), ...tokenPolicies([extra])],
+});
+
+describe("the compliant dev token passes every token policy", () => {
+  for (const policy of [
+    tokenWildcardResources,
+    tokenPrivilegedPermissions,
+    tokenPermissionAllowlist,
+    tokenAllowedScope,
+    tokenIpRestriction,
+  ]) {
+    it(policy.name, async () => {
+      expect(await details(policy, {})).toEqual([]);
+    });
+  }
+});
+
+describe("cloudflare-token-disallow-wildcard-resources", () => {
+  const ZONE_FIX = 'List each zone the token needs as "com.cloudflare.api.account.zone.<zone id>".';
+  it.each([
+    [
+      "all accounts",
+      plus({ permissions: ["Workers Tail Read"], resources: json({ "com.cloudflare.api.account.*": "*" }) }),
+      "policies[2] grants Workers Tail Read on com.cloudflare.api.account.*, every account the token's owner can " +
+        'reach. Replace it with "com.cloudflare.api.account.<account id>" for the one account the token needs.',
+    ],
+    [
+      "all zones",
+      plus({
+        permissions: ["Zone Read", "Workers Routes Write"],
+        resources: json({ "com.cloudflare.api.account.zone.*": "*" }),
+      }),
+      "policies[2] grants Zone Read and Workers Routes Write on com.cloudflare.api.account.zone.*, every zone of " +
+        `every account. ${ZONE_FIX}`,
+    ],
+    [
+      "all zones of one account (nested)",
+      plus({
+        permissions: ["Zone Read"],
+        resources: json({ [ACCOUNT(IDS.devAccount)]: { "com.cloudflare.api.account.zone.*": "*" } }),
+      }),
+      `policies[2] grants Zone Read on com.cloudflare.api.account.zone.* nested under ${ACCOUNT(IDS.devAccount)}, ` +
+        `every zone of that account. ${ZONE_FIX}`,
+    ],
+    [
+      "the nested form as a map (provider < 6.12)",
+      plus({
+        permissions: ["Zone Read"],
+        resources: { [ACCOUNT(IDS.devAccount)]: { "com.cloudflare.api.account.zone.*": "*" } },
+      }),
+      `policies[2] grants Zone Read on com.cloudflare.api.account.zone.* nested under ${ACCOUNT(IDS.devAccount)}, ` +
+        `every zone of that account. ${ZONE_FIX}`,
+    ],
+    [
+      "an account permission on a user resource",
+      plus({
+        permissions: ["Workers Scripts Write", "User Details Read"],
+        resources: json({ "com.cloudflare.api.user.0123456789abcdef0123456789abcdef": "*" }),
+      }),
+      "policies[2] grants Workers Scripts Write on the user resource " +
+        "com.cloudflare.api.user.0123456789abcdef0123456789abcdef, which reaches every account and zone the user can. " +
+        'Grant account permissions on "com.cloudflare.api.account.<account id>" and zone permissions on ' +
+        '"com.cloudflare.api.account.zone.<zone id>" instead.',
+    ],
+    [
+      "malformed JSON in resources",
+      plus({ permissions: ["Zone Read"], resources: '{"com.cloudflare.api.account.zone.x": ' }),
+      "policies[2]: resources is not valid JSON (Unexpected end of JSON input). Set resources to a JSON object such " +
+        'as {"com.cloudflare.api.account.<account id>":"*"}.',
+    ],
+    [
+      "resources that are not an object",
+      plus({ permissions: ["Zone Read"], resources: '["com.cloudflare.api.account.zone.x"]' }),
+      'policies[2]: resources must be a JSON object mapping resource strings to "*". Set resources to a JSON object ' +
+        'such as {"com.cloudflare.api.account.<account id>":"*"}.',
+    ],
+    [
+      "policies that are not a list",
+      { policies: { effect: "allow" } },
+      "policies must be a list of token policies. Fix the token's policies.",
+    ],
+  ])("reports %s", async (_case, change, expected) => {
+    expect(await details(tokenWildcardResources, change)).toEqual([expected]);
+  });
+
+  it("accepts user-level permissions on a user resource and wildcards in deny policies", async () => {
+    const user = plus({
+      permissions: ["User Details Read"],
+      resources: json({ "com.cloudflare.api.user.0123456789abcdef0123456789abcdef": "*" }),
+    });
+    expect(await details(tokenWildcardResources, user)).toEqual([]);
+    const deny = plus({
+      effect: "deny",
+      permissions: ["Zone Read"],
+      resources: json({ "com.cloudflare.api.account.zone.*": "*" }),
+    });
+    expect(await details(tokenWildcardResources, deny)).toEqual([]);
+  });
+
+  it("reads permission groups given as plain id strings (older providers)", async () => {
+    const policies = [
+      {
+        effect: "allow",
+        permissionGroups: [perm("Zone Read")],
+        resources: { "com.cloudflare.api.account.zone.*": "*" },
+      },
+    ];
+    expect(await details(tokenWildcardResources, { policies })).toEqual([
+      `policies[0] grants Zone Read on com.cloudflare.api.account.zone.*, every zone of every account. ${ZONE_FIX}`,
+    ]);
+  });
+});
+
+describe("cloudflare-token-disallow-privileged-permissions", () => {
+  it("reports each denied permission with the policy that grants it", async () => {
+    const change = plus({
+      permissions: ["API Tokens Write", "DNS Write"],
+      resources: json({ [ZONE(IDS.devZone)]: "*" }),
+    });
+    expect(await details(tokenPrivilegedPermissions, change)).toEqual([
+      "The token grants privileged permissions a deploy token must never hold: API Tokens Write (policies[2]), DNS " +
+        "Write (policies[2]). Remove them from the token's policies.",
+    ]);
+  });
+
+  it.each([
+    "API Tokens Read",
+    "Account API Tokens Write",
+    "Memberships Read",
+    "User Details Read",
+    "Zone Write",
+  ])("denies %s by default", async (name) => {
+    const change = plus({ permissions: [name], resources: json({ [ACCOUNT(IDS.devAccount)]: "*" }) });
+    expect(await details(tokenPrivilegedPermissions, change)).toEqual([
+      `The token grants privileged permissions a deploy token must never hold: ${name} (policies[2]). Remove them ` +
+        "from the token's policies.",
+    ]);
+  });
+
+  it("takes its deny list from the config, by name or by id", async () => {
+    const change = plus({
+      permissions: ["Workers Tail Read"],
+      resources: json({ [ACCOUNT(IDS.devAccount)]: "*" }),
+    });
+    expect(await details(tokenPrivilegedPermissions, change)).toEqual([]);
+    for (const entry of ["Workers Tail Read", perm("Workers Tail Read")]) {
+      const config = { "cloudflare-token-disallow-privileged-permissions": { deniedPermissions: [entry] } };
+      expect(await details(tokenPrivilegedPermissions, change, config)).toEqual([
+        "The token grants privileged permissions a deploy token must never hold: Workers Tail Read (policies[2]). " +
+          "Remove them from the token's policies.",
+      ]);
+    }
+  });
+
+  it("ignores a denied permission inside a deny policy", async () => {
+    const change = plus({
+      effect: "deny",
+      permissions: ["DNS Write"],
+      resources: json({ [ZONE(IDS.devZone)]: "*" }),
+    });
+    expect(await details(tokenPrivilegedPermissions, change)).toEqual([]);
+  });
+});
+
+describe("cloudflare-token-enforce-permission-allowlist", () => {
+  it("reports permissions outside the environment's allow-list, by catalog name", async () => {
+    const prod = withNow(loadConfig("prod"), NOW);
+    const change = plus({
+      permissions: ["Workers Tail Read"],
+      resources: json({ [ACCOUNT(IDS.devAccount)]: "*" }),
+    });
+    expect(await details(tokenPermissionAllowlist, change, prod)).toEqual([
+      "The token grants permissions outside this environment's allow-list: Workers Tail Read. Remove them, or add " +
+        "them to allowedPermissions in the policy config if this environment needs them.",
+    ]);
+    expect(await details(tokenPermissionAllowlist, change, DEV)).toEqual([]);
+  });
+
+  it("never allows an id the catalog does not know, unless the allow-list names that id", async () => {
+    const unknownId = "abcdefabcdefabcdefabcdefabcdef01";
+    const policies = [
+      ...(devToken().props["policies"] as unknown[]),
+      {
+        effect: "allow",
+        permissionGroups: [{ id: unknownId }],
+        resources: json({ [ACCOUNT(IDS.devAccount)]: "*" }),
+      },
+    ];
+    expect(await details(tokenPermissionAllowlist, { policies })).toEqual([
+      `The token grants permissions outside this environment's allow-list: unknown permission group ${unknownId}. ` +
+        "Remove them, or add them to allowedPermissions in the policy config if this environment needs them.",
+    ]);
+    const config = {
+      "cloudflare-token-enforce-permission-allowlist": {
+        allowedPermissions: [
+          ...(
+            loadConfig("dev")["cloudflare-token-enforce-permission-allowlist"] as {
+              allowedPermissions: string[];
+            }
+          ).allowedPermissions,
+          unknownId,
+        ],
+      },
+    };
+    expect(await details(tokenPermissionAllowlist, { policies }, config)).toEqual([]);
+  });
+});
+
+describe("cloudflare-token-enforce-allowed-scope", () => {
+  it("reports an account outside the environment", async () => {
+    const change = plus({
+      permissions: ["Workers Tail Read"],
+      resources: json({ [ACCOUNT(IDS.prodAccount)]: "*" }),
+    });
+    expect(await details(tokenAllowedScope, change)).toEqual([
+      `The token grants on resources outside this environment's scope: ${ACCOUNT(IDS.prodAccount)} (account not in ` +
+        `allowedAccountIds). Scope it to the allowed accounts (${IDS.devAccount}) and zones (${IDS.devZone}).`,
+    ]);
+  });
+
+  it("reports a zone outside the environment", async () => {
+    const change = plus({ permissions: ["Zone Read"], resources: json({ [ZONE(IDS.prodZoneCom)]: "*" }) });
+    expect(await details(tokenAllowedScope, change)).toEqual([
+      `The token grants on resources outside this environment's scope: ${ZONE(IDS.prodZoneCom)} (zone not in ` +
+        `allowedZoneIds). Scope it to the allowed accounts (${IDS.devAccount}) and zones (${IDS.devZone}).`,
+    ]);
+  });
+
+  it("reports wildcards, user resources and nested zones of another account", async () => {
+    const change = plus({
+      permissions: ["Zone Read"],
+      resources: json({
+        "com.cloudflare.api.account.*": "*",
+        "com.cloudflare.api.user.0123456789abcdef0123456789abcdef": "*",
+        [ACCOUNT(IDS.otherAccount)]: { [ZONE(IDS.devZone)]: "*" },
+      }),
+    });
+    expect(await details(tokenAllowedScope, change)).toEqual([
+      "The token grants on resources outside this environment's scope: com.cloudflare.api.account.* (account not in " +
+        "allowedAccountIds); com.cloudflare.api.user.0123456789abcdef0123456789abcdef (a user, not an account or " +
+        `zone); ${ZONE(IDS.devZone)} under ${ACCOUNT(IDS.otherAccount)} (account not in allowedAccountIds). Scope it ` +
+        `to the allowed accounts (${IDS.devAccount}) and zones (${IDS.devZone}).`,
+    ]);
+  });
+
+  it("fails closed when the environment allows nothing", async () => {
+    expect(await details(tokenAllowedScope, {}, {})).toEqual([
+      `The token grants on resources outside this environment's scope: ${ACCOUNT(IDS.devAccount)} (account not in ` +
+        `allowedAccountIds); ${ZONE(IDS.devZone)} (zone not in allowedZoneIds). Scope it to the allowed accounts ` +
+        "(none) and zones (none). No account or zone is allowed yet: set allowedAccountIds and allowedZoneIds in " +
+        "this environment's policy config.",
+    ]);
+  });
+
+  it("reports malformed resources", async () => {
+    const change = plus({ permissions: ["Zone Read"], resources: '{"com.cloudflare.api.account.zone.x":' });
+    expect(await details(tokenAllowedScope, change)).toEqual([
+      "policies[2]: resources is not valid JSON (Unexpected end of JSON input). Its scope " +
+        "cannot be checked; fix resources.",
+    ]);
+  });
+
+  it("uses the environment's ids: the dev token is out of scope for prod", async () => {
+    const prod = withNow(loadConfig("prod"), NOW);
+    const [finding] = await details(tokenAllowedScope, {}, prod);
+    expect(finding).toContain(`${ACCOUNT(IDS.devAccount)} (account not in allowedAccountIds)`);
+    expect(finding).toContain(`zones (${IDS.prodZoneCom}, ${IDS.prodZoneNet})`);
+  });
+});
+
+describe("cloudflare-token-require-ip-restriction", () => {
+  it("is advisory by default and reports a token without a request-IP condition", async () => {
+    const { diagnostics } = await analyzeResource(tokenIpRestriction, devToken({ condition: {} }), {
+      config: DEV,
+    });
+    expect(diagnostics.map((d) => [d.enforcementLevel, d.detail])).toEqual([
+      [
+        "advisory",
+        "The token has no request-IP condition: a leaked copy works from any address. Set condition.requestIp.ins " +
+          "to the CIDRs your CI egresses from (scoped-edge:tokenAllowedIps).",
+      ],
+    ]);
+  });
+
+  it("accepts a deny list unless the config requires an allow list (prod does)", async () => {
+    const denyOnly = { condition: { requestIp: { notIns: ["198.51.100.0/24"] } } };
+    expect(await details(tokenIpRestriction, denyOnly)).toEqual([]);
+    expect(await details(tokenIpRestriction, denyOnly, loadConfig("prod"))).toEqual([
+      "The token restricts request IPs only with a deny list (condition.requestIp.notIns); this environment " +
+        "requires an allow list. Set condition.requestIp.ins to the CIDRs your CI egresses from " +
+        "(scoped-edge:tokenAllowedIps).",
+    ]);
+  });
+
+  it("can be made mandatory by config", async () => {
+    const config = { "cloudflare-token-require-ip-restriction": "mandatory" };
+    const { diagnostics } = await analyzeResource(tokenIpRestriction, devToken({ condition: {} }), {
+      config,
+    });
+    expect(diagnostics.map((d) => d.enforcementLevel)).toEqual(["mandatory"]);
+  });
+});
