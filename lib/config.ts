@@ -95,6 +95,17 @@ const HEX32 = /^[0-9a-f]{32}$/;
 const HOSTNAME = /^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
+/**
+ * Whether a value starting YYYY-MM-DD names a day that exists. Date.parse rolls 2026-02-30 over to
+ * March 2nd instead of rejecting it.
+ */
+export function isCalendarDate(value: string): boolean {
+  const [year, month, day] = value.slice(0, 10).split("-").map(Number) as [number, number, number];
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
 /** Pulumi hands structured config to the program as JSON strings; accept both forms. */
 const json = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value) => {
@@ -157,7 +168,7 @@ const PROJECT_KEYS = {
   compatibilityDate: z
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}$/, { error: "must be a date in the form YYYY-MM-DD" })
-    .refine((value) => !Number.isNaN(Date.parse(`${value}T00:00:00Z`)), { error: "is not a real date" }),
+    .refine(isCalendarDate, { error: "is not a real date" }),
   workerVars: json(
     z.record(
       z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "var names must be identifiers" }),
@@ -172,9 +183,13 @@ const PROJECT_KEYS = {
   rotationDays: integer(1),
   rotationGraceDays: integer(0),
   rotationGeneration: integer(0),
-  tokenNotBefore: z.string().regex(new RegExp(`^$|${RFC3339.source}`), {
-    error: "must be an RFC 3339 UTC time such as 2026-12-01T00:00:00Z (or empty)",
-  }),
+  tokenNotBefore: z
+    .string()
+    .regex(new RegExp(`^$|${RFC3339.source}`), {
+      error: "must be an RFC 3339 UTC time such as 2026-12-01T00:00:00Z (or empty)",
+    })
+    // Only when the form is right: one problem per value.
+    .refine((value) => !RFC3339.test(value) || isCalendarDate(value), { error: "is not a real date" }),
   tokenAllowedIps: cidrList,
   tokenDeniedIps: cidrList,
   extraPermissions: json(z.array(z.string())),
@@ -308,6 +323,18 @@ export function parseStackConfig(
         fix: setCommand(stack, key, "<value>", true),
       });
     }
+  }
+  // Worker vars deploy as plain_text bindings: a secret there would be readable by anyone with
+  // dashboard access, and Pulumi would still believe it secret.
+  const workerVarsKey = `${PROJECT}:workerVars`;
+  if (secretKeys.has(workerVarsKey)) {
+    problems.push({
+      key: workerVarsKey,
+      problem: "holds a Pulumi secret, but Worker vars are deployed as plain text",
+      fix:
+        `keep only non-secret values in ${workerVarsKey} (pulumi config set --path '${workerVarsKey}.<NAME>' <value> --stack ${stack}); ` +
+        `the provider key belongs in ${PROJECT}:providerKey, which is deployed as a secret_text binding`,
+    });
   }
   for (const fullKey of PROVIDER_SECRET_KEYS) {
     if (config[fullKey] !== undefined && !secretKeys.has(fullKey)) {

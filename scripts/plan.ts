@@ -7,9 +7,10 @@
  */
 import { resolve } from "node:path";
 
+import { isCalendarDate } from "../lib/config";
 import { listStacks } from "../lib/stack-file";
 import { exitCodeOf, renderHuman, toJsonDocument } from "../lib/plan/report";
-import { PlanInputError, REPO_ROOT, runPlan } from "../lib/plan/run";
+import { PLAN_DEBUG_ENV, PlanInputError, REPO_ROOT, runPlan } from "../lib/plan/run";
 
 export const DEFAULT_STACK = "dev";
 
@@ -54,7 +55,7 @@ const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2
 
 /** Parses `--now`: an ISO-8601 date or UTC/offset instant. */
 export function parseNow(value: string): Date {
-  const ms = ISO_INSTANT.test(value) ? Date.parse(value) : Number.NaN;
+  const ms = ISO_INSTANT.test(value) && isCalendarDate(value) ? Date.parse(value) : Number.NaN;
   if (Number.isNaN(ms)) {
     throw new UsageError(`--now "${value}" is not an ISO-8601 instant; use e.g. 2026-11-23T00:00:00Z`);
   }
@@ -125,7 +126,10 @@ export async function main(argv: readonly string[], io: PlanIo): Promise<number>
       io.stderr(`plan: ${message}\n`);
       return 2;
     }
-    io.stderr(`plan: internal error: ${(error as Error).stack ?? String(error)}\n`);
+    io.stderr(
+      `plan: internal error: ${(error as Error).stack ?? String(error)}\n` +
+        `(stack traces are off during a plan; set ${PLAN_DEBUG_ENV}=1 to keep them)\n`,
+    );
     return 3;
   }
 }

@@ -36,6 +36,25 @@ function problems(overrides: Record<string, string>): string[] {
 }
 
 describe("parseStackConfig", () => {
+  it("refuses workerVars stored as a Pulumi secret: vars deploy as plain_text bindings", () => {
+    const { config, context } = devConfig();
+    const secretKeys = new Set([...context.secretKeys, "scoped-edge:workerVars"]);
+    expect(() => parseStackConfig(config, { ...context, secretKeys })).toThrow(ConfigError);
+    try {
+      parseStackConfig(config, { ...context, secretKeys });
+    } catch (error) {
+      expect((error as ConfigError).problems).toEqual([
+        {
+          key: "scoped-edge:workerVars",
+          problem: "holds a Pulumi secret, but Worker vars are deployed as plain text",
+          fix:
+            "keep only non-secret values in scoped-edge:workerVars (pulumi config set --path 'scoped-edge:workerVars.<NAME>' <value> --stack dev); " +
+            "the provider key belongs in scoped-edge:providerKey, which is deployed as a secret_text binding",
+        },
+      ]);
+    }
+  });
+
   it("accepts each committed stack once its secret is set", () => {
     for (const stack of ["dev", "staging", "prod"]) {
       const map = readStackConfigMap(ROOT, stack);
@@ -92,6 +111,16 @@ describe("parseStackConfig", () => {
       "bad CIDR",
       { "scoped-edge:tokenAllowedIps": JSON.stringify(["10.0.0.0/33"]) },
       ["scoped-edge:tokenAllowedIps[0]: must be an IPv4/IPv6 address or CIDR such as 203.0.113.0/24"],
+    ],
+    [
+      "compatibility date that does not exist (Date.parse would roll it over to March)",
+      { "scoped-edge:compatibilityDate": "2026-02-30" },
+      ["scoped-edge:compatibilityDate: is not a real date"],
+    ],
+    [
+      "notBefore on a day that does not exist",
+      { "scoped-edge:tokenNotBefore": "2026-04-31T00:00:00Z" },
+      ["scoped-edge:tokenNotBefore: is not a real date"],
     ],
     [
       "bad notBefore",

@@ -12,7 +12,7 @@ import { join, relative, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 
 import { CLOCK_ENV } from "../clock";
-import { ConfigError } from "../config";
+import { ConfigError, parseStackConfig } from "../config";
 import type { CredentialRow } from "../credentials";
 import {
   runProgram,
@@ -111,23 +111,33 @@ function policyInfos(pack: PolicyPackSource): PolicyInfo[] {
   }));
 }
 
-/** policies/config/<stack>.json when it exists, else the file of the stack's environment. */
+/**
+ * policies/config/<stack>.json when it exists, else the file of the stack's environment; looked
+ * up in the plan's root first (a repository of its own), then in this repository's pack.
+ */
 function defaultPolicyConfigFile(
+  root: string,
   stack: string,
   config: Readonly<Record<string, string>>,
   project: string,
 ): string {
-  const directory = join(REPO_ROOT, "policies", "config");
-  const byStack = join(directory, `${stack}.json`);
-  if (existsSync(byStack)) return byStack;
+  const directories = [...new Set([join(root, "policies", "config"), join(REPO_ROOT, "policies", "config")])];
   const environment = config[`${project}:environment`];
-  if (environment !== undefined && /^[a-z0-9_-]+$/i.test(environment)) {
-    const byEnvironment = join(directory, `${environment}.json`);
-    if (existsSync(byEnvironment)) return byEnvironment;
+  const names = [
+    stack,
+    ...(environment !== undefined && /^[a-z0-9_-]+$/i.test(environment) ? [environment] : []),
+  ];
+  for (const name of names) {
+    for (const directory of directories) {
+      const file = join(directory, `${name}.json`);
+      if (existsSync(file)) return file;
+    }
   }
+  const tried = names.flatMap((name) =>
+    directories.map((directory) => relative(process.cwd(), join(directory, `${name}.json`))),
+  );
   throw new PlanInputError(
-    `no policy config for stack "${stack}": neither ${relative(process.cwd(), byStack)} nor one for its ` +
-      `environment exists; pass --policy-config <file>`,
+    `no policy config for stack "${stack}": none of ${tried.join(", ")} exists; pass --policy-config <file>`,
   );
 }
 
@@ -237,10 +247,34 @@ function isInputError(error: unknown): boolean {
   );
 }
 
+/** Set to keep stack traces (and their source mapping) during a plan, to debug an internal error. */
+export const PLAN_DEBUG_ENV = "SCOPED_EDGE_PLAN_DEBUG";
+
+/**
+ * Runs `work` the way the offline plan runs: without stack traces. The SDK captures one for every
+ * resource and promise (for leak reports and source positions only the engine reads) and the
+ * policy SDK one for every not-applicable result; with tsx's source mapping on, that was most of a
+ * 1,000-zone plan's time. Both settings are restored afterwards. The benchmark's floor runs under
+ * this too, so the comparison stays fair.
+ */
+export async function withoutStackTraces<T>(work: () => Promise<T>): Promise<T> {
+  if (process.env[PLAN_DEBUG_ENV]) return work();
+  const sourceMaps = process.sourceMapsEnabled;
+  const limit = Error.stackTraceLimit;
+  process.setSourceMapsEnabled(false);
+  Error.stackTraceLimit = 0;
+  try {
+    return await work();
+  } finally {
+    Error.stackTraceLimit = limit;
+    process.setSourceMapsEnabled(sourceMaps);
+  }
+}
+
 /** Runs the plan. Throws PlanInputError for bad input; anything else is a bug. */
 export async function runPlan(options: PlanOptions): Promise<PlanRun> {
   try {
-    return await plan(options);
+    return await withoutStackTraces(() => plan(options));
   } catch (error) {
     if (error instanceof PlanInputError) throw error;
     if (isInputError(error)) throw new PlanInputError((error as Error).message);
@@ -254,18 +288,6 @@ async function plan(options: PlanOptions): Promise<PlanRun> {
   const base = readStackConfigMap(options.root, stack);
   const project = base.project;
 
-  // Policy config first: a bad file is a usage error and nothing needs to run.
-  const pack = options.pack ?? (await repositoryPack());
-  const infos = policyInfos(pack);
-  const policyConfigFile = options.policyConfigFile ?? defaultPolicyConfigFile(stack, base.config, project);
-  if (!existsSync(policyConfigFile))
-    throw new PlanInputError(`policy config ${policyConfigFile} does not exist`);
-  const reconciled = reconcilePolicyPackConfig(
-    infos,
-    parsePolicyPackConfig(readFileSync(policyConfigFile, "utf8"), policyConfigFile),
-    policyConfigFile,
-  );
-
   // Missing secrets stand in as "[secret]" so the plan runs; they are listed as to-dos.
   const missing = [...missingSecrets(base.config, stack), ...placeholderIds(base.config, stack)];
   const config: Record<string, string> = { ...base.config };
@@ -275,6 +297,23 @@ async function plan(options: PlanOptions): Promise<PlanRun> {
     config[item.key] = SECRET_PLACEHOLDER;
     secretKeys.add(item.key);
   }
+
+  // The stack's config is validated as the program validates it before anything else, so a bad
+  // key (an unknown environment, say) is reported as itself, not as a missing policy config.
+  parseStackConfig(config, { stack, secretKeys });
+
+  // Then the policy config: a bad file is a usage error and nothing needs to run.
+  const pack = options.pack ?? (await repositoryPack());
+  const infos = policyInfos(pack);
+  const policyConfigFile =
+    options.policyConfigFile ?? defaultPolicyConfigFile(options.root, stack, base.config, project);
+  if (!existsSync(policyConfigFile))
+    throw new PlanInputError(`policy config ${policyConfigFile} does not exist`);
+  const reconciled = reconcilePolicyPackConfig(
+    infos,
+    parsePolicyPackConfig(readFileSync(policyConfigFile, "utf8"), policyConfigFile),
+    policyConfigFile,
+  );
 
   // ---- the program ----------------------------------------------------------------------------
   const programStart = performance.now();

@@ -63,17 +63,47 @@ export interface GrantComparison {
   readonly missing: readonly DerivedGrant[];
 }
 
+/** Grants indexed for coverage checks: concrete ones by resource key, the rest scanned. */
+class GrantIndex {
+  private readonly byResource = new Map<string, TokenGrant[]>();
+  private readonly broad: TokenGrant[] = [];
+
+  constructor(grants: readonly TokenGrant[]) {
+    for (const grant of grants) {
+      if (isWildcard(grant.resource) || grant.resource.kind === "user") {
+        this.broad.push(grant);
+      } else {
+        const list = this.byResource.get(grant.resource.key) ?? [];
+        list.push(grant);
+        this.byResource.set(grant.resource.key, list);
+      }
+    }
+  }
+
+  /** Whether any grant covers `needed` (a concrete grant only covers its own resource key). */
+  covers(needed: Grant, writeIncludesRead: boolean): boolean {
+    const concrete = this.byResource.get(needed.resource) ?? [];
+    return (
+      concrete.some((grant) => grantCovers(grant, needed, writeIncludesRead)) ||
+      this.broad.some((grant) => grantCovers(grant, needed, writeIncludesRead))
+    );
+  }
+}
+
 export function compareGrants(
   actual: readonly TokenGrant[],
   needed: readonly DerivedGrant[],
   allowedExtra: readonly Grant[] = [],
 ): GrantComparison {
-  const denies = actual.filter((grant) => grant.effect === "deny");
+  // Indexed by resource: a 1,000-zone token has thousands of grants, and pairwise checks were
+  // the bulk of the plan's policy time.
+  const denies = new GrantIndex(actual.filter((grant) => grant.effect === "deny"));
   const effective = actual.filter((grant) => {
     if (grant.effect !== "allow") return false;
     const concrete = asGrant(grant);
-    return concrete === undefined || !denies.some((deny) => grantCovers(deny, concrete, false));
+    return concrete === undefined || !denies.covers(concrete, false);
   });
+  const effectiveIndex = new GrantIndex(effective);
   const permitted = new Set([...needed, ...allowedExtra].map((g) => `${g.permission}\u0000${g.resource}`));
   const isPermitted = (permission: string, resource: string) =>
     permitted.has(`${permission}\u0000${resource}`);
@@ -84,11 +114,7 @@ export function compareGrants(
     const write = writeCounterpart(grant.permission);
     return !(write !== undefined && isPermitted(write, resource));
   });
-  const missing = needed.filter(
-    (need) =>
-      !effective.some((grant) => grantCovers(grant, need)) ||
-      denies.some((deny) => grantCovers(deny, need, false)),
-  );
+  const missing = needed.filter((need) => !effectiveIndex.covers(need, true) || denies.covers(need, false));
   return { excess, missing };
 }
 

@@ -1,0 +1,92 @@
+/**
+ * Shared by the offline plan's tests: the CLI run in process with a capturing io, temporary roots
+ * holding a copy of Pulumi.yaml and hand-written stack files, and the resource types the plan shows.
+ */
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+import { main } from "../../scripts/plan";
+
+export const REPO = join(__dirname, "..", "..");
+/** Inside dev's window 692 (2026-11-03 .. 2026-12-03), staging's 1484 and prod's 2968 (from 2026-11-19). */
+export const NOW = "2026-11-23T00:00:00Z";
+
+export interface CliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** `main(argv)` with stdout and stderr captured. */
+export async function runCli(argv: readonly string[]): Promise<CliRun> {
+  let stdout = "";
+  let stderr = "";
+  const code = await main(argv, {
+    stdout: (text) => (stdout += text),
+    stderr: (text) => (stderr += text),
+  });
+  return { code, stdout, stderr };
+}
+
+/** The committed stack file's text. */
+export function committedStack(stack: "dev" | "staging" | "prod"): string {
+  return readFileSync(join(REPO, `Pulumi.${stack}.yaml`), "utf8");
+}
+
+const roots: string[] = [];
+
+/** A temporary root with the repository's Pulumi.yaml and `Pulumi.<name>.yaml` for each entry. */
+export function tempRoot(
+  stacks: Readonly<Record<string, string>>,
+  extra: Readonly<Record<string, string>> = {},
+) {
+  const dir = mkdtempSync(join(tmpdir(), "scoped-edge-plan-"));
+  roots.push(dir);
+  copyFileSync(join(REPO, "Pulumi.yaml"), join(dir, "Pulumi.yaml"));
+  for (const [name, text] of Object.entries(stacks)) writeFileSync(join(dir, `Pulumi.${name}.yaml`), text);
+  for (const [file, text] of Object.entries(extra)) writeFileSync(join(dir, file), text);
+  return dir;
+}
+
+/** Removes every root tempRoot made (call from afterAll). */
+export function removeTempRoots(): void {
+  for (const dir of roots.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** The `--json` document's shape. */
+export interface JsonPlan {
+  stack: string;
+  resources: { type: string; name: string; inputs: Record<string, unknown> }[];
+  violations: { policy: string; level: string; message: string; resource: string | null }[];
+  missing: { key: string; kind: string; value?: string; fix: string }[];
+}
+
+export const TYPES = {
+  stack: "pulumi:pulumi:Stack",
+  accountToken: "cloudflare:index/accountToken:AccountToken",
+  apiToken: "cloudflare:index/apiToken:ApiToken",
+  script: "cloudflare:index/workersScript:WorkersScript",
+  kv: "cloudflare:index/workersKvNamespace:WorkersKvNamespace",
+  route: "cloudflare:index/workersRoute:WorkersRoute",
+  randomId: "random:index/randomId:RandomId",
+  envSecret: "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret",
+  envVariable: "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable",
+  githubProvider: "pulumi:providers:github",
+  cloudflareProvider: "pulumi:providers:cloudflare",
+  randomProvider: "pulumi:providers:random",
+  edgeWorker: "scoped-edge:cloudflare:EdgeWorker",
+  deployToken: "scoped-edge:cloudflare:DeployToken",
+  deploySecret: "scoped-edge:github:DeploySecret",
+} as const;
+
+/** The one resource of `type` in a plan's resource list, failing loudly when there are none or several. */
+export function onlyOf<T extends { type: string }>(resources: readonly T[], type: string): T {
+  const matches = resources.filter((resource) => resource.type === type);
+  if (matches.length !== 1) throw new Error(`expected one ${type}, found ${matches.length}`);
+  return matches[0]!;
+}
+
+export const ACCOUNT_LOOKUP =
+  "cloudflare:index/getAccountApiTokenPermissionGroupsList:getAccountApiTokenPermissionGroupsList";
+export const USER_LOOKUP = "cloudflare:index/getApiTokenPermissionGroupsList:getApiTokenPermissionGroupsList";

@@ -1,0 +1,118 @@
+/** lib/plan/placeholders.ts: what must be set before a real pulumi up. Pure. */
+import { describe, expect, it } from "vitest";
+
+import {
+  missingSecrets,
+  PLACEHOLDER_ID,
+  placeholderIds,
+  REQUIRED_SECRETS,
+} from "../../lib/plan/placeholders";
+
+const P = (suffix: string) => `0000000000000000000000000000${suffix}`;
+
+describe("PLACEHOLDER_ID", () => {
+  it("matches 28 zeros and 4 lowercase hex digits only", () => {
+    expect(PLACEHOLDER_ID.test(P("a001"))).toBe(true);
+    expect(PLACEHOLDER_ID.test(P("ffff"))).toBe(true);
+    for (const value of [
+      P("A001"),
+      P("a00"),
+      `${P("a001")}0`,
+      "1".repeat(32),
+      "5f0c1e2d3b4a59687766554433221100",
+    ]) {
+      expect(PLACEHOLDER_ID.test(value)).toBe(false);
+    }
+  });
+});
+
+describe("missingSecrets", () => {
+  it("lists the three required secrets, in order, with the command that sets each", () => {
+    expect(REQUIRED_SECRETS.map((secret) => secret.key)).toEqual([
+      "scoped-edge:providerKey",
+      "cloudflare:apiToken",
+      "github:token",
+    ]);
+    expect(missingSecrets({}, "qa")).toEqual([
+      {
+        key: "scoped-edge:providerKey",
+        kind: "secret",
+        fix: "pulumi config set --secret scoped-edge:providerKey <LLM provider key> --stack qa",
+      },
+      {
+        key: "cloudflare:apiToken",
+        kind: "secret",
+        fix:
+          'pulumi config set --secret cloudflare:apiToken <admin token with "Account API Tokens Write"> --stack qa ' +
+          "(or export CLOUDFLARE_API_TOKEN for the pulumi step)",
+      },
+      {
+        key: "github:token",
+        kind: "secret",
+        fix:
+          "pulumi config set --secret github:token <token that can write Actions secrets> --stack qa " +
+          "(or export GITHUB_TOKEN for the pulumi step)",
+      },
+    ]);
+  });
+
+  it("counts a set value as present and an empty one as missing", () => {
+    const config = {
+      "scoped-edge:providerKey": "[secret]",
+      "cloudflare:apiToken": "",
+      "github:token": "[secret]",
+    };
+    expect(missingSecrets(config, "qa").map((item) => item.key)).toEqual(["cloudflare:apiToken"]);
+  });
+});
+
+describe("placeholderIds", () => {
+  it("finds placeholder ids in scalars and in structured values, with their config paths", () => {
+    const config = {
+      "scoped-edge:accountId": P("a001"),
+      "scoped-edge:zones": JSON.stringify([
+        { name: "example.com", id: P("d003"), routes: ["api.example.com/*"] },
+        { name: "example.net", id: "5f0c1e2d3b4a59687766554433221100" },
+        { name: "example.org", id: P("d005") },
+      ]),
+      "scoped-edge:workerVars": JSON.stringify({ NESTED: { ID: P("beef") } }),
+      "scoped-edge:workerName": "edge-chat",
+      "scoped-edge:broken": `[${P("c0de")}`,
+    };
+    expect(placeholderIds(config, "prod")).toEqual([
+      {
+        key: "scoped-edge:accountId",
+        kind: "placeholder-id",
+        value: P("a001"),
+        fix: "pulumi config set scoped-edge:accountId <your 32-hex account id> --stack prod (dashboard: Overview page)",
+      },
+      {
+        key: "scoped-edge:zones[0].id",
+        kind: "placeholder-id",
+        value: P("d003"),
+        fix: `replace ${P("d003")} with the real id in Pulumi.prod.yaml (dashboard: the domain's Overview page)`,
+      },
+      {
+        key: "scoped-edge:zones[2].id",
+        kind: "placeholder-id",
+        value: P("d005"),
+        fix: `replace ${P("d005")} with the real id in Pulumi.prod.yaml (dashboard: the domain's Overview page)`,
+      },
+      {
+        key: "scoped-edge:workerVars.NESTED.ID",
+        kind: "placeholder-id",
+        value: P("beef"),
+        fix: `replace ${P("beef")} with the real id in Pulumi.prod.yaml (dashboard: the domain's Overview page)`,
+      },
+    ]);
+  });
+
+  it("finds nothing in a stack with real ids", () => {
+    expect(
+      placeholderIds(
+        { "scoped-edge:accountId": "5f0c1e2d3b4a59687766554433221100", "scoped-edge:zones": "[]" },
+        "dev",
+      ),
+    ).toEqual([]);
+  });
+});
