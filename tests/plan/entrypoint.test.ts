@@ -1,27 +1,10 @@
 /** The real entrypoint, once: `tsx scripts/plan.ts --stack dev --json` in a child process. */
-import { spawn } from "node:child_process";
-import { join } from "node:path";
-
 import { describe, expect, it } from "vitest";
 
-import { REPO, type JsonPlan } from "./helpers";
+import { spawnScript } from "../helpers/spawn-script";
+import type { JsonPlan } from "./helpers";
 
-function spawnPlan(args: readonly string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(join(REPO, "node_modules/.bin/tsx"), ["scripts/plan.ts", ...args], {
-      cwd: REPO,
-      // No credentials, no Pulumi: only what node needs.
-      env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const spawnPlan = (args: readonly string[]) => spawnScript("scripts/plan.ts", args);
 
 describe("scripts/plan.ts as a process", () => {
   it("exits 0 and prints exactly one JSON document on stdout, nothing on stderr", async () => {

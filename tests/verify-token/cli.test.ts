@@ -1,12 +1,10 @@
 /** The command end to end: a real `tsx scripts/verify-token.ts` process against the fake API. */
-import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { spawnScript } from "../helpers/spawn-script";
 import { startFakeCloudflare, type FakeCloudflare } from "./fake-cloudflare";
 import {
   ACCOUNTS,
-  REPO_ROOT,
   repoStack,
   rightSizedGrants,
   runCli,
@@ -18,21 +16,8 @@ import {
 
 const OTHER_TOKEN = "Kd2_p9Qw-Lm4nBv6cXz8aSd0fGh3jKl5QwErTy7U";
 
-function spawnVerifier(args: string[], env: Record<string, string>) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(join(REPO_ROOT, "node_modules/.bin/tsx"), ["scripts/verify-token.ts", ...args], {
-      cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const spawnVerifier = (args: string[], env: Record<string, string>) =>
+  spawnScript("scripts/verify-token.ts", args, env);
 
 describe("scripts/verify-token.ts end to end", () => {
   let fake: FakeCloudflare;
