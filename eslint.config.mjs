@@ -32,6 +32,40 @@ export default tseslint.config(
     },
   },
   {
+    // The program never depends on the tools; the tools may read the program's pure logic.
+    files: ["index.ts", "components/**/*.ts", "lib/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["**/tools/**"],
+              message: "The program must not import the tools (tools/ reads the program, never the reverse).",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The tools (offline plan, verifier, sweeper, benchmarks): command-line programs run with tsx.
+    files: ["tools/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["**/components/**"],
+              message: "Tools use the program through index.ts and lib/, not its components.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["**/*.mjs", "**/*.cjs", "**/*.js"],
     languageOptions: {
       globals: {

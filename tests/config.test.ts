@@ -12,7 +12,7 @@ import {
   routePatternProblem,
   SECRET_KEYS,
 } from "../lib/config";
-import { readStackConfigMap } from "../lib/stack-file";
+import { readStackConfigMap } from "../tools/shared/stack-file";
 
 const ROOT = join(__dirname, "..");
 

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 
-import { catalogLookupRows } from "../lib/offline-runtime";
+import { catalogLookupRows } from "../tools/shared/offline-runtime";
 import { resolvePermissionIds } from "../lib/permission-lookup";
 import { GITHUB_TOKEN, programResources, PROVIDER_KEY, runStack, type RunOptions } from "./helpers/program";
 

@@ -6,7 +6,12 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
 import { currentTime } from "../lib/clock";
-import { listStacks, readStackConfigMap, SECRET_PLACEHOLDER, StackFileError } from "../lib/stack-file";
+import {
+  listStacks,
+  readStackConfigMap,
+  SECRET_PLACEHOLDER,
+  StackFileError,
+} from "../tools/shared/stack-file";
 
 const ROOT = join(__dirname, "..");
 

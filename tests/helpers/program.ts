@@ -13,8 +13,8 @@ import {
   type LookupRow,
   type RecordedInvoke,
   type RegisteredResource,
-} from "../../lib/offline-runtime";
-import { readStackConfigMap } from "../../lib/stack-file";
+} from "../../tools/shared/offline-runtime";
+import { readStackConfigMap } from "../../tools/shared/stack-file";
 
 export const ROOT = join(__dirname, "..", "..");
 export const PROJECT = "scoped-edge";

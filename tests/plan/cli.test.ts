@@ -1,5 +1,5 @@
 /**
- * The plan CLI (scripts/plan.ts) in process: arguments, the --json contract, exit codes, secret
+ * The plan CLI (tools/plan/main.ts) in process: arguments, the --json contract, exit codes, secret
  * masking in both outputs, any stack file and the policy config it is judged by.
  */
 import { copyFileSync, readFileSync } from "node:fs";
@@ -7,7 +7,7 @@ import { join, relative, resolve } from "node:path";
 
 import { afterAll, describe, expect, it } from "vitest";
 
-import { DEFAULT_STACK, parseArgs, parseNow, USAGE, UsageError } from "../../scripts/plan";
+import { DEFAULT_STACK, parseArgs, parseNow, USAGE, UsageError } from "../../tools/plan/main";
 import {
   committedStack,
   NOW,

@@ -1,12 +1,12 @@
-/** The real entrypoint, once: `tsx scripts/plan.ts --stack dev --json` in a child process. */
+/** The real entrypoint, once: `tsx tools/plan/main.ts --stack dev --json` in a child process. */
 import { describe, expect, it } from "vitest";
 
 import { spawnScript } from "../helpers/spawn-script";
 import type { JsonPlan } from "./helpers";
 
-const spawnPlan = (args: readonly string[]) => spawnScript("scripts/plan.ts", args);
+const spawnPlan = (args: readonly string[]) => spawnScript("tools/plan/main.ts", args);
 
-describe("scripts/plan.ts as a process", () => {
+describe("tools/plan/main.ts as a process", () => {
   it("exits 0 and prints exactly one JSON document on stdout, nothing on stderr", async () => {
     // The real clock: whatever the current rotation window, the committed dev stack plans clean.
     const run = await spawnPlan(["--stack", "dev", "--json"]);

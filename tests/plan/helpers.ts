@@ -6,7 +6,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import { main } from "../../scripts/plan";
+import { main } from "../../tools/plan/main";
 
 export const REPO = join(__dirname, "..", "..");
 /** Inside dev's window 692 (2026-11-03 .. 2026-12-03), staging's 1484 and prod's 2968 (from 2026-11-19). */

@@ -1,4 +1,4 @@
-/** lib/plan/mask.ts: every secret, in wire form or resolved, becomes "[secret]". */
+/** tools/plan/mask.ts: every secret, in wire form or resolved, becomes "[secret]". */
 import fc from "fast-check";
 import {
   specialArchiveSig,
@@ -19,8 +19,8 @@ import {
   SIG_KEY,
   UNKNOWN,
   wireSecret,
-} from "../../lib/plan/mask";
-import { SECRET_PLACEHOLDER } from "../../lib/stack-file";
+} from "../../tools/plan/mask";
+import { SECRET_PLACEHOLDER } from "../../tools/shared/stack-file";
 
 const secret = (value: unknown) => ({ [specialSigKey]: specialSecretSig, value });
 

@@ -1,4 +1,4 @@
-/** lib/plan/placeholders.ts: what must be set before a real pulumi up. Pure. */
+/** tools/plan/placeholders.ts: what must be set before a real pulumi up. Pure. */
 import { describe, expect, it } from "vitest";
 
 import {
@@ -6,7 +6,7 @@ import {
   PLACEHOLDER_ID,
   placeholderIds,
   REQUIRED_SECRETS,
-} from "../../lib/plan/placeholders";
+} from "../../tools/plan/placeholders";
 
 const P = (suffix: string) => `0000000000000000000000000000${suffix}`;
 

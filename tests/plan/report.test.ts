@@ -1,4 +1,4 @@
-/** lib/plan/report.ts: the JSON contract, the exit code and the text a person reads. Pure. */
+/** tools/plan/report.ts: the JSON contract, the exit code and the text a person reads. Pure. */
 import { describe, expect, it } from "vitest";
 
 import {
@@ -9,7 +9,7 @@ import {
   toJsonDocument,
   type PlanReport,
   type PlanViolation,
-} from "../../lib/plan/report";
+} from "../../tools/plan/report";
 import { permissionByName } from "../../policies/lib/permission-catalog";
 
 const STACK_URN = "urn:pulumi:qa::scoped-edge::pulumi:pulumi:Stack::scoped-edge-qa";

@@ -10,17 +10,17 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { CLOCK_ENV } from "../../lib/clock";
-import { createAnalyzer, type AnalyzerResourceInput } from "../../lib/plan/analyzer";
+import { createAnalyzer, type AnalyzerResourceInput } from "../../tools/plan/analyzer";
 import {
   parsePolicyPackConfig,
   reconcilePolicyPackConfig,
   withNow,
   type EnforcementLevel,
   type PolicyInfo,
-} from "../../lib/plan/policy-config";
-import { exitCodeOf, toJsonDocument, type PlanReport } from "../../lib/plan/report";
-import { repositoryPack, runPlan, type PlanRun, type PolicyPackSource } from "../../lib/plan/run";
-import { readStackConfigMap } from "../../lib/stack-file";
+} from "../../tools/plan/policy-config";
+import { exitCodeOf, toJsonDocument, type PlanReport } from "../../tools/plan/report";
+import { repositoryPack, runPlan, type PlanRun, type PolicyPackSource } from "../../tools/plan/run";
+import { readStackConfigMap } from "../../tools/shared/stack-file";
 import { DAY_MS } from "../../policies/lib/rotation";
 import {
   ACCOUNT_LOOKUP,

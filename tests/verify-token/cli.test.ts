@@ -1,4 +1,4 @@
-/** The command end to end: a real `tsx scripts/verify-token.ts` process against the fake API. */
+/** The command end to end: a real `tsx tools/verify/main.ts` process against the fake API. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { spawnScript } from "../helpers/spawn-script";
@@ -17,9 +17,9 @@ import {
 const OTHER_TOKEN = "Kd2_p9Qw-Lm4nBv6cXz8aSd0fGh3jKl5QwErTy7U";
 
 const spawnVerifier = (args: string[], env: Record<string, string>) =>
-  spawnScript("scripts/verify-token.ts", args, env);
+  spawnScript("tools/verify/main.ts", args, env);
 
-describe("scripts/verify-token.ts end to end", () => {
+describe("tools/verify/main.ts end to end", () => {
   let fake: FakeCloudflare;
 
   beforeAll(async () => {

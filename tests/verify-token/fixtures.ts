@@ -5,10 +5,10 @@ import { join, resolve } from "node:path";
 import { stringify } from "yaml";
 
 import type { StackConfig } from "../../lib/config";
-import { main } from "../../lib/verify/cli";
-import { stackGrants } from "../../lib/verify/plan";
-import type { RetryPolicy } from "../../lib/verify/retry";
-import { loadStackConfig } from "../../lib/verify/stack";
+import { main } from "../../tools/verify/cli";
+import { stackGrants } from "../../tools/verify/probes";
+import type { RetryPolicy } from "../../tools/verify/retry";
+import { loadStackConfig } from "../../tools/verify/stack";
 import { rotationWindow, toRfc3339 } from "../../policies/lib/rotation";
 import type { FakeGrant, FakeToken, FakeZone } from "./fake-cloudflare";
 

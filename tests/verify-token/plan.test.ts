@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 
-import { endpointPath } from "../../lib/verify/endpoints";
-import { planProbes, PlanError, unprobedPermissions } from "../../lib/verify/plan";
-import { loadStackConfig } from "../../lib/verify/stack";
+import { endpointPath } from "../../tools/verify/endpoints";
+import { planProbes, PlanError, unprobedPermissions } from "../../tools/verify/probes";
+import { loadStackConfig } from "../../tools/verify/stack";
 import { PERMISSION_GROUPS } from "../../policies/lib/permission-catalog";
 import {
   ACCOUNT_DEV,

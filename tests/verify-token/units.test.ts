@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 
-import { parseCliArgs, tokenFromEnv } from "../../lib/verify/cli";
-import { redact, REDACTED, redactDeep } from "../../lib/verify/report";
-import { retryAfterMs } from "../../lib/verify/retry";
+import { parseCliArgs, tokenFromEnv } from "../../tools/verify/cli";
+import { redact, REDACTED, redactDeep } from "../../tools/verify/report";
+import { retryAfterMs } from "../../tools/verify/retry";
 import { TOKEN } from "./fixtures";
 
 describe("retryAfterMs", () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 
-import { loadStackConfig } from "../../lib/verify/stack";
+import { loadStackConfig } from "../../tools/verify/stack";
 import { DAY_MS, toRfc3339 } from "../../policies/lib/rotation";
 import {
   startFakeCloudflare,

@@ -3,17 +3,17 @@
  *                         [--foreign-zone ID] [--foreign-account ID]
  *
  * Proves that the token in CLOUDFLARE_API_TOKEN has exactly the access the stack needs.
- * See docs/VERIFY-TOKEN.md; the logic lives in lib/verify/.
+ * See docs/VERIFY-TOKEN.md; the logic lives in tools/verify/.
  */
 import { resolve } from "node:path";
 
-import { main } from "../lib/verify/cli";
+import { main } from "./cli";
 
 main(process.argv.slice(2), {
   env: process.env,
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
-  root: resolve(__dirname, ".."),
+  root: resolve(__dirname, "..", ".."),
 }).then(
   (code) => {
     process.exitCode = code;

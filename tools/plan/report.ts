@@ -3,7 +3,7 @@
  * what must be set first, as one JSON document or as text for a person. Pure: it works on values
  * already masked (see mask.ts); nothing here can see a secret.
  */
-import type { CredentialRow } from "../credentials";
+import type { CredentialRow } from "../../lib/credentials";
 import { describePermissionId } from "../../policies/lib/permission-catalog";
 import type { EnforcementLevel } from "./policy-config";
 import type { MissingItem } from "./placeholders";

@@ -6,7 +6,7 @@
  */
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
 
-import { SECRET_PLACEHOLDER } from "../stack-file";
+import { SECRET_PLACEHOLDER } from "../shared/stack-file";
 
 /** Pulumi's wire signatures, from the SDK itself so they cannot drift. */
 export const SIG_KEY: string = rpc.specialSigKey;

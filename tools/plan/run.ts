@@ -1,6 +1,6 @@
 /**
  * The offline plan: reads a stack file as the CLI would, runs index.ts under Pulumi's mock runtime
- * (lib/offline-runtime.ts), then hands every registration to the policy pack's own analyzer code
+ * (tools/shared/offline-runtime.ts), then hands every registration to the policy pack's own analyzer code
  * (analyzer.ts) exactly as the engine would: each resource's inputs to Analyze as it registers,
  * with its provider (explicit, or the default provider the engine creates for its package from the
  * stack's `<package>:` config), then every resource's outputs to AnalyzeStack.
@@ -11,16 +11,16 @@ import { join, relative, resolve } from "node:path";
 
 import * as pulumi from "@pulumi/pulumi";
 
-import { CLOCK_ENV } from "../clock";
-import { ConfigError, parseStackConfig } from "../config";
-import type { CredentialRow } from "../credentials";
+import { CLOCK_ENV } from "../../lib/clock";
+import { ConfigError, parseStackConfig } from "../../lib/config";
+import type { CredentialRow } from "../../lib/credentials";
 import {
   runProgram,
   startOfflineRuntime,
   type RecordedInvoke,
   type RegisteredResource,
-} from "../offline-runtime";
-import { readStackConfigMap, SECRET_PLACEHOLDER, StackFileError } from "../stack-file";
+} from "../shared/offline-runtime";
+import { readStackConfigMap, SECRET_PLACEHOLDER, StackFileError } from "../shared/stack-file";
 import { createAnalyzer, type AnalyzerDiagnostic, type AnalyzerResourceInput, type Policy } from "./analyzer";
 import { maskResolved, maskWire, wireSecret } from "./mask";
 import { missingSecrets, placeholderIds } from "./placeholders";

@@ -4,8 +4,8 @@
  * needs their values, so a missing secret key is filled with the offline placeholder before the
  * config is validated: everything else is checked exactly as `pulumi up` would check it.
  */
-import { parseStackConfig, PROJECT, SECRET_KEYS, type StackConfig } from "../config";
-import { readStackConfigMap, SECRET_PLACEHOLDER } from "../stack-file";
+import { parseStackConfig, PROJECT, SECRET_KEYS, type StackConfig } from "../../lib/config";
+import { readStackConfigMap, SECRET_PLACEHOLDER } from "../shared/stack-file";
 
 export function loadStackConfig(root: string, stack: string): StackConfig {
   const { config, secretKeys } = readStackConfigMap(root, stack);

@@ -2,15 +2,15 @@
  * npm run plan -- --stack <name> [--json] [--now <ISO-8601>] [--policy-config <file>] [--root <dir>]
  *
  * The offline plan: what `pulumi up` would create for a stack and what the policy pack says about
- * it, with no cloud, no credentials and no Pulumi CLI. The work is in lib/plan/; this file parses
+ * it, with no cloud, no credentials and no Pulumi CLI. The work is in tools/plan/; this file parses
  * arguments, prints and sets the exit code.
  */
 import { resolve } from "node:path";
 
-import { isCalendarDate } from "../lib/config";
-import { listStacks } from "../lib/stack-file";
-import { exitCodeOf, renderHuman, toJsonDocument } from "../lib/plan/report";
-import { PLAN_DEBUG_ENV, PlanInputError, REPO_ROOT, runPlan } from "../lib/plan/run";
+import { isCalendarDate } from "../../lib/config";
+import { listStacks } from "../shared/stack-file";
+import { exitCodeOf, renderHuman, toJsonDocument } from "./report";
+import { PLAN_DEBUG_ENV, PlanInputError, REPO_ROOT, runPlan } from "./run";
 
 export const DEFAULT_STACK = "dev";
 

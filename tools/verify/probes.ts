@@ -11,8 +11,8 @@
 import { deriveGrants, type DerivedGrant } from "../../policies/lib/derive";
 import { permissionByName } from "../../policies/lib/permission-catalog";
 import { accountResource, zoneResource } from "../../policies/lib/resources";
-import type { StackConfig } from "../config";
-import { footprintOf } from "../footprint";
+import type { StackConfig } from "../../lib/config";
+import { footprintOf } from "../../lib/footprint";
 import { endpointPath } from "./endpoints";
 import type { Endpoint, NegativeProbe, PositiveProbe, Probe } from "./types";
 

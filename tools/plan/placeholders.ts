@@ -3,7 +3,7 @@
  * ids the committed stack files ship with (28 zeros and 4 hex digits, e.g.
  * 0000000000000000000000000000a001). Pure.
  */
-import { PROJECT } from "../config";
+import { PROJECT } from "../../lib/config";
 
 /** An id the committed stack files use as a stand-in for a real account or zone id. */
 export const PLACEHOLDER_ID = /^0{28}[0-9a-f]{4}$/;

@@ -4,7 +4,7 @@
  * The offline plan at scale. For each size it generates a stack of N zones (a route each, plus the
  * Worker, KV namespace, deploy token and GitHub secret) and a policy config allowing exactly those
  * zones, then measures, each in a fresh child process so peak memory is per run:
- *   plan  - the full offline plan (stack file, program, every policy), via lib/plan/run.ts;
+ *   plan  - the full offline plan (stack file, program, every policy), via tools/plan/run.ts;
  *   floor - the same number of bare resources registered under the same mock runtime, with no
  *           components, validation or policies.
  * Both children load the same modules before timing starts, so the figures compare the work, not
@@ -19,7 +19,7 @@ import { join } from "node:path";
 
 import { stringify } from "yaml";
 
-const REPO_ROOT = join(__dirname, "..");
+const REPO_ROOT = join(__dirname, "..", "..");
 const PROJECT = "scoped-edge";
 const ACCOUNT_ID = "5f1a0c2e9b7d4a3c8e6f1b2d3c4a5e6f";
 const NOW = "2026-11-23T12:00:00Z";
@@ -89,7 +89,7 @@ const mib = (bytes: number) => Math.round((bytes / (1024 * 1024)) * 10) / 10;
 // ---- children ----------------------------------------------------------------------------------
 
 async function childPlan(root: string, policyConfig: string): Promise<ChildResult> {
-  const { runPlan, repositoryPack } = await import("../lib/plan/run.js");
+  const { runPlan, repositoryPack } = await import("../plan/run.js");
   const pack = await repositoryPack();
   // One untimed 1-zone plan first: it loads the modules the SDKs require lazily (each provider
   // resource class) and warms the JIT, as the floor child's own warm-up does for its code.
@@ -126,7 +126,7 @@ async function childPlan(root: string, policyConfig: string): Promise<ChildResul
 /** `count` registrations (the root Stack included) of a resource with no inputs, nothing else. */
 async function registerBare(count: number): Promise<number> {
   const pulumi = await import("@pulumi/pulumi");
-  const { runProgram, startOfflineRuntime } = await import("../lib/offline-runtime.js");
+  const { runProgram, startOfflineRuntime } = await import("../shared/offline-runtime.js");
   // CustomResource is abstract in the SDK's types; a bare subclass adds nothing to register.
   class Bare extends pulumi.CustomResource {
     constructor(name: string) {
@@ -143,10 +143,10 @@ async function registerBare(count: number): Promise<number> {
 }
 
 async function childFloor(count: number): Promise<ChildResult> {
-  const { repositoryPack, withoutStackTraces } = await import("../lib/plan/run.js");
+  const { repositoryPack, withoutStackTraces } = await import("../plan/run.js");
   // The same modules as the plan child, and the same runtime conditions: the plan runs without
-  // stack traces (lib/plan/run.ts), so the floor does too.
-  await import("../index.js");
+  // stack traces (tools/plan/run.ts), so the floor does too.
+  await import("../../index.js");
   await repositoryPack();
   await withoutStackTraces(() => registerBare(12)); // untimed warm-up, as the plan child's 1-zone plan
   const baseRssMb = mib(process.memoryUsage().rss);

@@ -6,9 +6,9 @@
 import type { Cloudflare } from "cloudflare";
 
 import { DAY_MS, rotationWindow, toRfc3339 } from "../../policies/lib/rotation";
-import type { StackConfig } from "../config";
+import type { StackConfig } from "../../lib/config";
 import { callEndpoint, describeRequest, listZonesPage, verifyPath, verifyToken } from "./endpoints";
-import { planProbes, grantPhrase, type ProbeOptions } from "./plan";
+import { planProbes, grantPhrase, type ProbeOptions } from "./probes";
 import { callWithRetry, describeFailure, type CallOutcome, type RetryPolicy } from "./retry";
 import type {
   CheckResult,

@@ -12,9 +12,9 @@ import { parseArgs } from "node:util";
 
 import { Cloudflare } from "cloudflare";
 
-import { ConfigError } from "../config";
-import { StackFileError } from "../stack-file";
-import { PlanError } from "./plan";
+import { ConfigError } from "../../lib/config";
+import { StackFileError } from "../shared/stack-file";
+import { PlanError } from "./probes";
 import { formatJson, formatText, redact, redactDeep } from "./report";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry";
 import { runVerification } from "./run";

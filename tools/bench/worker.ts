@@ -17,7 +17,7 @@ import { gzipSync } from "node:zlib";
 
 import { Miniflare } from "miniflare";
 
-import { WORKER_BINDINGS, WORKER_VAR_DEFAULTS, bundleWorker } from "../lib/worker-bundle";
+import { WORKER_BINDINGS, WORKER_VAR_DEFAULTS, bundleWorker } from "../../lib/worker-bundle";
 
 const BENCH_KEY = "gsk_bench_0000000000000000000000000000";
 const COMPLETION = JSON.stringify({

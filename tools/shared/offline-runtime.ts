@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 
 import * as pulumi from "@pulumi/pulumi";
 
-import { PERMISSION_GROUPS } from "../policies/lib/permission-catalog";
+import { PERMISSION_GROUPS } from "../../policies/lib/permission-catalog";
 
 export const PERMISSION_LOOKUP_TOKENS = [
   "cloudflare:index/getApiTokenPermissionGroupsList:getApiTokenPermissionGroupsList",
