@@ -5,11 +5,16 @@
  * problem with its key, what is wrong and the command that fixes it. Secret values are checked for
  * presence and secrecy only; they are never read into StackConfig nor quoted in a message.
  */
+import { createHash } from "node:crypto";
 import { isIP } from "node:net";
 import { z } from "zod";
 
 import { closestNames, PERMISSION_GROUPS, permissionByName } from "../policies/lib/permission-catalog";
 import { WORKER_BINDINGS } from "../worker/src/defaults";
+
+// TODO(C): import both from worker/src/defaults.ts once engineer D exports them there.
+const COMPATIBILITY_DATE = "2026-04-26";
+const RATE_LIMIT_DEFAULTS = { limit: 20, periodSeconds: 60 } as const;
 import { scheduleProblem } from "../policies/lib/rotation";
 
 export const PROJECT = "scoped-edge";
@@ -30,16 +35,31 @@ export interface ZoneConfig {
   readonly customHostnames: readonly string[];
 }
 
+/** Who uploads the Worker's code: the application repository's CI (with the deploy token) or Pulumi. */
+export type CodeDeployer = "ci" | "pulumi";
+/** Who owns the Worker's routes: Pulumi (admin credential) or the application's `wrangler deploy`. */
+export type RoutesDeployer = "pulumi" | "ci";
+
 export interface StackConfig {
   readonly project: string;
   readonly stack: string;
   readonly environment: Environment;
+  /** `pulumi`: Pulumi deploys the code itself and no deploy token exists at all. */
+  readonly codeDeployedBy: CodeDeployer;
+  readonly routesDeployedBy: RoutesDeployer;
   readonly accountId: string;
   readonly zones: readonly ZoneConfig[];
   readonly worker: {
     readonly name: string;
     readonly compatibilityDate: string;
     readonly vars: Readonly<Record<string, string>>;
+    /** The Rate Limiting binding's namespace and its simple limit. */
+    readonly rateLimit: {
+      readonly limit: number;
+      readonly periodSeconds: 10 | 60;
+      /** A positive integer as a string, unique per account (Cloudflare's namespace_id). */
+      readonly namespaceId: string;
+    };
   };
   /** R2 bucket name, when the stack has one. */
   readonly r2Bucket?: string;
@@ -60,6 +80,10 @@ export interface StackConfig {
     readonly repository: string;
     /** GitHub environment for an environment secret; undefined for a repository secret. */
     readonly environment?: string;
+    /** Required reviewers of the environment (GitHub user and team ids); empty without an environment. */
+    readonly reviewers: { readonly users: readonly number[]; readonly teams: readonly number[] };
+    /** The environment's deployment branch policy: protected branches only. */
+    readonly protectedBranchesOnly: boolean;
   };
 }
 
@@ -118,13 +142,31 @@ const json = <T extends z.ZodType>(schema: T) =>
   }, schema);
 
 /** Integers arrive as strings ("45"). */
-const integer = (min: number) =>
+const integer = (min: number, max: number = Number.MAX_SAFE_INTEGER) =>
   z.preprocess(
     (value) => (typeof value === "string" && /^-?\d+$/.test(value.trim()) ? Number(value) : value),
     z
       .number({ error: "must be a whole number" })
       .int({ error: "must be a whole number" })
-      .min(min, { error: `must be at least ${min}` }),
+      .min(min, { error: `must be at least ${min}` })
+      .max(max, { error: `must be at most ${max}` }),
+  );
+
+/** Booleans arrive as strings ("true"). */
+const boolean = z.preprocess(
+  (value) => (value === "true" ? true : value === "false" ? false : value),
+  z.boolean({ error: "must be true or false" }),
+);
+
+/** GitHub user or team ids: positive integers. */
+const githubIds = (what: string) =>
+  json(
+    z.array(
+      z
+        .number({ error: `must be a numeric GitHub ${what} id` })
+        .int({ error: `must be a numeric GitHub ${what} id` })
+        .min(1, { error: `must be a numeric GitHub ${what} id` }),
+    ),
   );
 
 const accountId = z
@@ -199,13 +241,26 @@ const PROJECT_KEYS = {
   githubEnvironment: z
     .string()
     .regex(/^[^/\\'"`]{0,255}$/, { error: "is not a valid GitHub environment name" }),
+  codeDeployedBy: z.enum(["ci", "pulumi"], { error: "must be ci or pulumi" }),
+  routesDeployedBy: z.enum(["pulumi", "ci"], { error: "must be pulumi or ci" }),
+  rateLimitRequests: integer(1, 10_000),
+  rateLimitPeriodSeconds: z.preprocess(
+    (value) => (typeof value === "string" && /^\d+$/.test(value.trim()) ? Number(value) : value),
+    z.union([z.literal(10), z.literal(60)], { error: "must be 10 or 60 (Cloudflare's only periods)" }),
+  ),
+  rateLimitNamespaceId: z.string().regex(/^(|[1-9][0-9]{0,17})$/, {
+    error: "must be a positive integer such as 1001 (or empty to derive one from workerName)",
+  }),
+  githubReviewerUsers: githubIds("user"),
+  githubReviewerTeams: githubIds("team"),
+  githubProtectedBranchesOnly: boolean,
 } as const;
 
 type ProjectKey = keyof typeof PROJECT_KEYS;
 
 /** Defaults, identical to the ones declared in Pulumi.yaml (a test keeps them in step). */
 export const CONFIG_DEFAULTS: Partial<Record<ProjectKey, unknown>> = {
-  compatibilityDate: "2026-11-01",
+  compatibilityDate: COMPATIBILITY_DATE,
   workerVars: {},
   r2Bucket: "",
   tokenOwner: "account",
@@ -218,7 +273,24 @@ export const CONFIG_DEFAULTS: Partial<Record<ProjectKey, unknown>> = {
   tokenDeniedIps: [],
   extraPermissions: [],
   githubEnvironment: "",
+  codeDeployedBy: "ci",
+  routesDeployedBy: "pulumi",
+  rateLimitRequests: RATE_LIMIT_DEFAULTS.limit,
+  rateLimitPeriodSeconds: RATE_LIMIT_DEFAULTS.periodSeconds,
+  rateLimitNamespaceId: "",
+  githubReviewerUsers: [],
+  githubReviewerTeams: [],
+  githubProtectedBranchesOnly: true,
 };
+
+/**
+ * The Rate Limiting namespace id when rateLimitNamespaceId is empty: 1 + the first 32 bits of the
+ * SHA-256 of the worker name, so each Worker of an account gets its own counters and the id is stable
+ * across runs. Cloudflare wants a positive integer unique per account; set the key to choose one.
+ */
+export function derivedRateLimitNamespaceId(workerName: string): string {
+  return String(1 + createHash("sha256").update(workerName).digest().readUInt32BE(0));
+}
 
 /** Secret project keys: required, and only accepted as Pulumi secrets. */
 export const SECRET_KEYS = ["providerKey"] as const;
@@ -230,6 +302,8 @@ const PROVIDER_SECRET_KEYS = ["cloudflare:apiToken", "github:token"];
 
 const STRUCTURED_KEYS = new Set<ProjectKey>([
   "zones",
+  "githubReviewerUsers",
+  "githubReviewerTeams",
   "workerVars",
   "tokenAllowedIps",
   "tokenDeniedIps",
@@ -252,7 +326,7 @@ function fixFor(stack: string, key: ProjectKey, path: readonly PropertyKey[]): s
     environment: "dev",
     accountId: "<32-hex account id from the dashboard's Overview page>",
     workerName: "edge-chat",
-    compatibilityDate: "2026-11-01",
+    compatibilityDate: COMPATIBILITY_DATE,
     tokenTtlDays: "45",
     githubRepository: "acme/edge-app",
     tokenOwner: "account",
@@ -443,6 +517,8 @@ function crossFieldProblems(values: Parsed, stack: string): ConfigProblem[] {
     }
   }
 
+  problems.push(...deploymentModelProblems(values, stack));
+
   for (const [index, name] of (values.extraPermissions ?? []).entries()) {
     const group = permissionByName(name);
     const at = `${key("extraPermissions")}[${index}]`;
@@ -475,6 +551,51 @@ function crossFieldProblems(values: Parsed, stack: string): ConfigProblem[] {
             : `rename the var in Pulumi.${stack}.yaml`,
       });
     }
+  }
+  return problems;
+}
+
+/** GitHub allows at most six required reviewers per environment (REST: "up to 6 users or teams"). */
+export const MAX_GITHUB_REVIEWERS = 6;
+
+/** Who deploys what, and the GitHub environment settings that only make sense with an environment. */
+function deploymentModelProblems(values: Parsed, stack: string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const key = (name: string) => `${PROJECT}:${name}`;
+  if (values.codeDeployedBy === "pulumi" && values.routesDeployedBy === "ci") {
+    problems.push({
+      key: key("routesDeployedBy"),
+      problem:
+        "is ci, but codeDeployedBy is pulumi: with Pulumi deploying the code there is no deploy token and no CI deploy to carry routes",
+      fix: `${setCommand(stack, "routesDeployedBy", "pulumi")} (or set ${key("codeDeployedBy")} to ci)`,
+    });
+  }
+  if (values.githubEnvironment === "") {
+    const envFix = setCommand(stack, "githubEnvironment", stack);
+    for (const name of ["githubReviewerUsers", "githubReviewerTeams"] as const) {
+      if ((values[name] ?? []).length > 0) {
+        problems.push({
+          key: key(name),
+          problem: `lists required reviewers, but ${key("githubEnvironment")} is empty: reviewers belong to a GitHub environment`,
+          fix: `${envFix}, or remove ${key(name)} from Pulumi.${stack}.yaml`,
+        });
+      }
+    }
+    if (values.githubProtectedBranchesOnly === false) {
+      problems.push({
+        key: key("githubProtectedBranchesOnly"),
+        problem: `is false, but ${key("githubEnvironment")} is empty: the branch policy belongs to a GitHub environment`,
+        fix: `${envFix}, or remove ${key("githubProtectedBranchesOnly")} from Pulumi.${stack}.yaml`,
+      });
+    }
+  }
+  const reviewers = (values.githubReviewerUsers?.length ?? 0) + (values.githubReviewerTeams?.length ?? 0);
+  if (reviewers > MAX_GITHUB_REVIEWERS) {
+    problems.push({
+      key: key("githubReviewerUsers"),
+      problem: `${reviewers} required reviewers in all (users and teams); GitHub allows at most ${MAX_GITHUB_REVIEWERS} per environment`,
+      fix: `keep at most ${MAX_GITHUB_REVIEWERS} ids across ${key("githubReviewerUsers")} and ${key("githubReviewerTeams")} in Pulumi.${stack}.yaml (a team counts as one)`,
+    });
   }
   return problems;
 }
@@ -513,6 +634,14 @@ function assemble(values: Required<Parsed>, stack: string): StackConfig {
       name: values.workerName,
       compatibilityDate: values.compatibilityDate,
       vars: { ...values.workerVars },
+      rateLimit: {
+        limit: values.rateLimitRequests,
+        periodSeconds: values.rateLimitPeriodSeconds,
+        namespaceId:
+          values.rateLimitNamespaceId === ""
+            ? derivedRateLimitNamespaceId(values.workerName)
+            : values.rateLimitNamespaceId,
+      },
     },
     ...(r2Bucket === undefined ? {} : { r2Bucket }),
     token: {
@@ -526,6 +655,14 @@ function assemble(values: Required<Parsed>, stack: string): StackConfig {
       deniedIps: values.tokenDeniedIps,
       extraPermissions: values.extraPermissions.map((name) => permissionByName(name)!.name),
     },
-    github: { owner, repository, ...(environment === undefined ? {} : { environment }) },
+    codeDeployedBy: values.codeDeployedBy,
+    routesDeployedBy: values.routesDeployedBy,
+    github: {
+      owner,
+      repository,
+      ...(environment === undefined ? {} : { environment }),
+      reviewers: { users: [...values.githubReviewerUsers], teams: [...values.githubReviewerTeams] },
+      protectedBranchesOnly: values.githubProtectedBranchesOnly,
+    },
   };
 }

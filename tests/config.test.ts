@@ -1,4 +1,5 @@
 /** The config schema, without Pulumi; and Pulumi.yaml declaring the same keys and defaults. */
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -8,6 +9,7 @@ import { parse } from "yaml";
 import {
   CONFIG_DEFAULTS,
   ConfigError,
+  derivedRateLimitNamespaceId,
   parseStackConfig,
   routePatternProblem,
   SECRET_KEYS,
@@ -215,5 +217,125 @@ describe("Pulumi.yaml", () => {
         expect(keys).not.toContain(secret);
       expect(JSON.stringify(doc)).not.toContain("secure");
     }
+  });
+});
+
+describe("deployment model and rate-limit keys", () => {
+  const parse = (overrides: Record<string, string>) => {
+    const { config, context } = devConfig(overrides);
+    return parseStackConfig(config, context);
+  };
+
+  it("defaults: CI deploys code, Pulumi owns routes, 20 requests a minute, a namespace derived from the name", () => {
+    const config = parse({});
+    expect(config.codeDeployedBy).toBe("ci");
+    expect(config.routesDeployedBy).toBe("pulumi");
+    expect(config.worker.rateLimit).toEqual({
+      limit: 20,
+      periodSeconds: 60,
+      namespaceId: derivedRateLimitNamespaceId("edge-chat-dev"),
+    });
+    expect(config.github.reviewers).toEqual({ users: [], teams: [] });
+    expect(config.github.protectedBranchesOnly).toBe(true);
+  });
+
+  it("derives a stable positive-integer namespace id per worker name", () => {
+    // 1 + the first 32 bits of sha256("edge-chat-dev"), computed independently here.
+    const expected = String(
+      1 + parseInt(createHash("sha256").update("edge-chat-dev").digest("hex").slice(0, 8), 16),
+    );
+    expect(derivedRateLimitNamespaceId("edge-chat-dev")).toBe(expected);
+    expect(derivedRateLimitNamespaceId("edge-chat")).not.toBe(expected);
+  });
+
+  it("reads every new key as set", () => {
+    const config = parse({
+      "scoped-edge:codeDeployedBy": "pulumi",
+      "scoped-edge:rateLimitRequests": "100",
+      "scoped-edge:rateLimitPeriodSeconds": "10",
+      "scoped-edge:rateLimitNamespaceId": "1001",
+      "scoped-edge:githubReviewerUsers": "[12345]",
+      "scoped-edge:githubReviewerTeams": "[42, 43]",
+      "scoped-edge:githubProtectedBranchesOnly": "false",
+    });
+    expect(config.codeDeployedBy).toBe("pulumi");
+    expect(config.worker.rateLimit).toEqual({ limit: 100, periodSeconds: 10, namespaceId: "1001" });
+    expect(config.github.reviewers).toEqual({ users: [12345], teams: [42, 43] });
+    expect(config.github.protectedBranchesOnly).toBe(false);
+  });
+
+  it.each<[string, Record<string, string>, string[]]>([
+    [
+      "unknown code deployer",
+      { "scoped-edge:codeDeployedBy": "github" },
+      ["scoped-edge:codeDeployedBy: must be ci or pulumi"],
+    ],
+    [
+      "unknown routes deployer",
+      { "scoped-edge:routesDeployedBy": "wrangler" },
+      ["scoped-edge:routesDeployedBy: must be pulumi or ci"],
+    ],
+    [
+      "zero requests",
+      { "scoped-edge:rateLimitRequests": "0" },
+      ["scoped-edge:rateLimitRequests: must be at least 1"],
+    ],
+    [
+      "too many requests",
+      { "scoped-edge:rateLimitRequests": "10001" },
+      ["scoped-edge:rateLimitRequests: must be at most 10000"],
+    ],
+    [
+      "a period Cloudflare does not offer",
+      { "scoped-edge:rateLimitPeriodSeconds": "30" },
+      ["scoped-edge:rateLimitPeriodSeconds: must be 10 or 60 (Cloudflare's only periods)"],
+    ],
+    [
+      "a namespace id that is not a positive integer",
+      { "scoped-edge:rateLimitNamespaceId": "0" },
+      [
+        "scoped-edge:rateLimitNamespaceId: must be a positive integer such as 1001 (or empty to derive one from workerName)",
+      ],
+    ],
+    [
+      "a reviewer given by login",
+      { "scoped-edge:githubReviewerUsers": JSON.stringify(["octocat"]) },
+      ["scoped-edge:githubReviewerUsers[0]: must be a numeric GitHub user id"],
+    ],
+    [
+      "a branch policy that is not a boolean",
+      { "scoped-edge:githubProtectedBranchesOnly": "yes" },
+      ["scoped-edge:githubProtectedBranchesOnly: must be true or false"],
+    ],
+    [
+      "routes by CI while Pulumi deploys the code",
+      { "scoped-edge:codeDeployedBy": "pulumi", "scoped-edge:routesDeployedBy": "ci" },
+      [
+        "scoped-edge:routesDeployedBy: is ci, but codeDeployedBy is pulumi: with Pulumi deploying the code there is no deploy token and no CI deploy to carry routes",
+      ],
+    ],
+    [
+      "reviewers without an environment",
+      { "scoped-edge:githubEnvironment": "", "scoped-edge:githubReviewerTeams": "[7]" },
+      [
+        "scoped-edge:githubReviewerTeams: lists required reviewers, but scoped-edge:githubEnvironment is empty: reviewers belong to a GitHub environment",
+      ],
+    ],
+    [
+      "a branch policy without an environment",
+      { "scoped-edge:githubEnvironment": "", "scoped-edge:githubProtectedBranchesOnly": "false" },
+      [
+        "scoped-edge:githubProtectedBranchesOnly: is false, but scoped-edge:githubEnvironment is empty: the branch policy belongs to a GitHub environment",
+      ],
+    ],
+    [
+      "more than six reviewers",
+      { "scoped-edge:githubReviewerUsers": "[1,2,3,4]", "scoped-edge:githubReviewerTeams": "[5,6,7]" },
+      [
+        "scoped-edge:githubReviewerUsers: 7 required reviewers in all (users and teams); GitHub allows at most 6 per environment",
+      ],
+    ],
+  ])("%s", (_name, overrides, expected) => {
+    expect(problems(overrides)).toEqual(expected);
   });
 });
