@@ -6,16 +6,21 @@
  * presence and secrecy only; they are never read into StackConfig nor quoted in a message.
  */
 import { createHash } from "node:crypto";
-import { isIP } from "node:net";
 import { z } from "zod";
 
 import { closestNames, PERMISSION_GROUPS, permissionByName } from "../policies/lib/permission-catalog";
-import { WORKER_BINDINGS } from "../worker/src/defaults";
+import { DAY_MS, rotationWindow, toRfc3339 } from "../policies/lib/rotation";
+import { readConfig as readWorkerVars, type WorkerVars } from "../worker/src/config";
+import { WORKER_BINDINGS, WORKER_VAR_NAMES } from "../worker/src/defaults";
+import { currentTime } from "./clock";
+import { coveredBy, everything, parseCidr } from "./ip-ranges";
+import { looksSecret, quoteValue, SECRET_LOOKING } from "./quote-value";
+import { mostSpecificZone, normaliseHost, parseRoutePattern, routeIdentity } from "./route-pattern";
+import { escapeControl, hasControl } from "./text";
 
-// TODO(C): import both from worker/src/defaults.ts once engineer D exports them there.
+// TODO(C): import both from worker/src/defaults.ts once engineer D commits them there.
 const COMPATIBILITY_DATE = "2026-04-26";
 const RATE_LIMIT_DEFAULTS = { limit: 20, periodSeconds: 60 } as const;
-import { scheduleProblem } from "../policies/lib/rotation";
 
 export const PROJECT = "scoped-edge";
 
@@ -31,6 +36,7 @@ export const RESERVED_BINDING_NAMES: readonly string[] = [...Object.values(WORKE
 export interface ZoneConfig {
   readonly name: string;
   readonly id: string;
+  /** Route patterns, host in lower case (lib/route-pattern.ts). */
   readonly routes: readonly string[];
   readonly customHostnames: readonly string[];
 }
@@ -94,16 +100,26 @@ export interface ConfigProblem {
   readonly fix: string;
 }
 
+export { quoteValue, SECRET_LOOKING };
+
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
+  readonly problems: readonly ConfigProblem[];
   constructor(
     readonly stackName: string,
-    readonly problems: readonly ConfigProblem[],
+    problems: readonly ConfigProblem[],
   ) {
+    // Keys and values come from the stack file: no control character reaches a terminal or log.
+    const clean = problems.map((p) => ({
+      key: escapeControl(p.key),
+      problem: escapeControl(p.problem),
+      fix: escapeControl(p.fix),
+    }));
     super(
-      `Invalid configuration for stack "${stackName}" (nothing was deployed):\n` +
-        problems.map((p) => `  - ${p.key}: ${p.problem}\n    fix: ${p.fix}`).join("\n"),
+      `Invalid configuration for stack "${escapeControl(stackName)}" (nothing was deployed):\n` +
+        clean.map((p) => `  - ${p.key}: ${p.problem}\n    fix: ${p.fix}`).join("\n"),
     );
+    this.problems = clean;
   }
 }
 
@@ -111,13 +127,16 @@ export interface ConfigContext {
   readonly stack: string;
   /** Full keys whose values are Pulumi secrets (`pulumi config set --secret`). */
   readonly secretKeys: ReadonlySet<string>;
+  /** The instant the token's expiry is computed at (tokenNotBefore must precede it); default lib/clock. */
+  readonly now?: Date;
 }
 
 // ---- value schemas ---------------------------------------------------------------------------
 
 const HEX32 = /^[0-9a-f]{32}$/;
-const HOSTNAME = /^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/;
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-](\d{2}):(\d{2}))$/;
+/** Every day count is bounded: ten years is beyond any sane token lifetime. */
+export const MAX_DAYS = 3650;
 
 /**
  * Whether a value starting YYYY-MM-DD names a day that exists. Date.parse rolls 2026-02-30 over to
@@ -128,6 +147,20 @@ export function isCalendarDate(value: string): boolean {
   const date = new Date(0);
   date.setUTCFullYear(year, month - 1, day);
   return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
+/**
+ * An RFC 3339 timestamp naming a real instant: a day that exists, hours 00-23, minutes and seconds
+ * 00-59, an offset within ±23:59. Date.parse would accept 25:61:61 by rolling it over.
+ */
+export function parseInstant(value: string): Date | undefined {
+  const match = RFC3339.exec(value);
+  if (!match || !isCalendarDate(value)) return undefined;
+  const [hour, minute, second] = [match[4], match[5], match[6]].map(Number) as [number, number, number];
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  if (match[9] !== undefined && (Number(match[9]) > 23 || Number(match[10]) > 59)) return undefined;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
 /** Pulumi hands structured config to the program as JSON strings; accept both forms. */
@@ -142,7 +175,7 @@ const json = <T extends z.ZodType>(schema: T) =>
   }, schema);
 
 /** Integers arrive as strings ("45"). */
-const integer = (min: number, max: number = Number.MAX_SAFE_INTEGER) =>
+const integer = (min: number, max: number) =>
   z.preprocess(
     (value) => (typeof value === "string" && /^-?\d+$/.test(value.trim()) ? Number(value) : value),
     z
@@ -174,36 +207,42 @@ const accountId = z
   .regex(HEX32, { error: "must be a 32-character lowercase hex Cloudflare account id" });
 const zoneId = z.string().regex(HEX32, { error: "must be a 32-character lowercase hex Cloudflare zone id" });
 
-function isCidr(value: string): boolean {
-  const [address, prefix, ...rest] = value.split("/");
-  if (rest.length > 0 || address === undefined) return false;
-  const family = isIP(address);
-  if (family === 0) return false;
-  if (prefix === undefined) return true;
-  if (!/^\d{1,3}$/.test(prefix)) return false;
-  return Number(prefix) <= (family === 4 ? 32 : 128);
-}
+/** A hostname, normalised to lower case; an IDN host is refused with its punycode. */
+const hostname = (example: string) =>
+  z.string({ error: `must be a hostname such as ${example}` }).transform((value, ctx) => {
+    const host = normaliseHost(value, example);
+    if (host.ok) return host.host;
+    ctx.addIssue({ code: "custom", message: `${quoteValue(value)} ${host.problem}` });
+    return z.NEVER;
+  });
 
 const cidrList = json(
   z.array(
-    z.string().refine(isCidr, { error: "must be an IPv4/IPv6 address or CIDR such as 203.0.113.0/24" }),
+    z.string({ error: "must be a string such as 203.0.113.0/24" }).superRefine((value, ctx) => {
+      const parsed = parseCidr(value);
+      if (!parsed.ok) ctx.addIssue({ code: "custom", message: `${quoteValue(value)} ${parsed.problem}` });
+    }),
   ),
 );
 
-const zoneSchema = z.object({
-  name: z.string().regex(HOSTNAME, { error: "must be the zone's domain name, e.g. example.com" }),
+/** The fields of one zone; anything else is a typo that would silently drop a route. */
+const zoneSchema = z.strictObject({
+  name: hostname("example.com"),
   id: zoneId,
-  routes: z.array(z.string()).default([]),
-  customHostnames: z
-    .array(z.string().regex(HOSTNAME, { error: "must be a hostname such as app.customer.com" }))
-    .default([]),
+  routes: z.array(z.string({ error: "must be a route pattern such as api.example.com/*" })).default([]),
+  customHostnames: z.array(hostname("app.customer.com")).default([]),
 });
+const ZONE_FIELDS = ["name", "id", "routes", "customHostnames"];
 
 /** Project keys, their schema, and the default Pulumi.yaml declares (undefined: required). */
 const PROJECT_KEYS = {
   environment: z.enum(ENVIRONMENTS, { error: `must be one of ${ENVIRONMENTS.join(", ")}` }),
   accountId,
-  zones: json(z.array(zoneSchema).min(1, { error: "must list at least one zone" })),
+  zones: json(
+    z
+      .array(zoneSchema, { error: "must be a list of zones" })
+      .min(1, { error: "must list at least one zone" }),
+  ),
   workerName: z.string().regex(/^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/, {
     error: "must be 1-63 lowercase letters, digits, '-' or '_', starting and ending with a letter or digit",
   }),
@@ -215,23 +254,26 @@ const PROJECT_KEYS = {
     z.record(
       z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "var names must be identifiers" }),
       z.string({ error: "var values must be strings" }),
+      { error: "must be a map of NAME to string value" },
     ),
   ),
   r2Bucket: z.string().regex(/^(|[a-z0-9][a-z0-9-]{1,61}[a-z0-9])$/, {
     error: "must be 3-63 lowercase letters, digits or '-' (or empty for no bucket)",
   }),
   tokenOwner: z.enum(["account", "user"], { error: "must be account or user" }),
-  tokenTtlDays: integer(1),
-  rotationDays: integer(1),
-  rotationGraceDays: integer(0),
-  rotationGeneration: integer(0),
+  tokenTtlDays: integer(1, MAX_DAYS),
+  rotationDays: integer(1, MAX_DAYS),
+  rotationGraceDays: integer(0, MAX_DAYS),
+  rotationGeneration: integer(0, 1_000_000),
   tokenNotBefore: z
     .string()
     .regex(new RegExp(`^$|${RFC3339.source}`), {
       error: "must be an RFC 3339 UTC time such as 2026-12-01T00:00:00Z (or empty)",
     })
     // Only when the form is right: one problem per value.
-    .refine((value) => !RFC3339.test(value) || isCalendarDate(value), { error: "is not a real date" }),
+    .refine((value) => !RFC3339.test(value) || parseInstant(value) !== undefined, {
+      error: "is not a real instant (day, hour 00-23, minute and second 00-59 must exist)",
+    }),
   tokenAllowedIps: cidrList,
   tokenDeniedIps: cidrList,
   extraPermissions: json(z.array(z.string())),
@@ -240,7 +282,8 @@ const PROJECT_KEYS = {
   }),
   githubEnvironment: z
     .string()
-    .regex(/^[^/\\'"`]{0,255}$/, { error: "is not a valid GitHub environment name" }),
+    .regex(/^[^/\\'"`]{0,255}$/, { error: "is not a valid GitHub environment name" })
+    .refine((value) => !hasControl(value), { error: "must not contain control characters" }),
   codeDeployedBy: z.enum(["ci", "pulumi"], { error: "must be ci or pulumi" }),
   routesDeployedBy: z.enum(["pulumi", "ci"], { error: "must be pulumi or ci" }),
   rateLimitRequests: integer(1, 10_000),
@@ -295,32 +338,64 @@ export function derivedRateLimitNamespaceId(workerName: string): string {
 /** Secret project keys: required, and only accepted as Pulumi secrets. */
 export const SECRET_KEYS = ["providerKey"] as const;
 
-/** Provider keys that would put a Global API Key in play: refused outright. */
-const GLOBAL_KEY_KEYS = ["cloudflare:apiKey", "cloudflare:email", "cloudflare:apiUserServiceKey"];
+/**
+ * The config keys each provider reads (@pulumi/cloudflare 6.22.1 and @pulumi/github 6.15.0,
+ * config/vars.d.ts; a test compares these lists with the installed packages). Any other key in
+ * their namespaces is a typo the provider would ignore.
+ */
+export const PROVIDER_CONFIG_KEYS: Readonly<Record<"cloudflare" | "github", readonly string[]>> = {
+  cloudflare: ["apiKey", "apiToken", "apiUserServiceKey", "baseUrl", "email", "userAgentOperatorSuffix"],
+  github: [
+    "appAuth",
+    "baseUrl",
+    "cachePath",
+    "insecure",
+    "legacyClient",
+    "maxPerPage",
+    "maxRetries",
+    "organization",
+    "owner",
+    "parallelRequests",
+    "readDelayMs",
+    "retryDelayMs",
+    "retryableErrors",
+    "token",
+    "writeDelayMs",
+  ],
+};
+/** Namespaces a stack may set keys in: ours, the providers', and the engine's own `pulumi:`. */
+export const CONFIG_NAMESPACES = [PROJECT, "cloudflare", "github", "pulumi"] as const;
+
+/** Provider keys that would put a Global API Key in play: refused outright, in any spelling. */
+const GLOBAL_KEY_KEYS = ["apiKey", "email", "apiUserServiceKey"];
 /** Provider credentials that must be secrets when set. */
 const PROVIDER_SECRET_KEYS = ["cloudflare:apiToken", "github:token"];
 
 const STRUCTURED_KEYS = new Set<ProjectKey>([
   "zones",
-  "githubReviewerUsers",
-  "githubReviewerTeams",
   "workerVars",
   "tokenAllowedIps",
   "tokenDeniedIps",
   "extraPermissions",
+  "githubReviewerUsers",
+  "githubReviewerTeams",
 ]);
+
+/** A key compared loosely: case, '-' and '_' ignored (apikey, api_key, API-KEY are apiKey). */
+const loose = (key: string) => key.toLowerCase().replace(/[-_]/g, "");
 
 function setCommand(stack: string, key: string, value: string, secret = false): string {
   const full = key.includes(":") ? key : `${PROJECT}:${key}`;
   return `pulumi config set ${secret ? "--secret " : ""}${full} ${value} --stack ${stack}`;
 }
 
+function renderPath(path: readonly PropertyKey[]): string {
+  return path.map((part) => (typeof part === "number" ? `[${part}]` : `.${String(part)}`)).join("");
+}
+
 function fixFor(stack: string, key: ProjectKey, path: readonly PropertyKey[]): string {
   if (STRUCTURED_KEYS.has(key) && path.length > 0) {
-    const rendered = path
-      .map((part) => (typeof part === "number" ? `[${part}]` : `.${String(part)}`))
-      .join("");
-    return `pulumi config set --path '${PROJECT}:${key}${rendered}' <value> --stack ${stack} (or edit Pulumi.${stack}.yaml)`;
+    return `pulumi config set --path '${PROJECT}:${key}${renderPath(path)}' <value> --stack ${stack} (or edit Pulumi.${stack}.yaml)`;
   }
   const examples: Partial<Record<ProjectKey, string>> = {
     environment: "dev",
@@ -330,9 +405,104 @@ function fixFor(stack: string, key: ProjectKey, path: readonly PropertyKey[]): s
     tokenTtlDays: "45",
     githubRepository: "acme/edge-app",
     tokenOwner: "account",
+    codeDeployedBy: "ci",
+    routesDeployedBy: "pulumi",
+    rateLimitRequests: String(RATE_LIMIT_DEFAULTS.limit),
+    rateLimitPeriodSeconds: String(RATE_LIMIT_DEFAULTS.periodSeconds),
+    githubProtectedBranchesOnly: "true",
+    tokenNotBefore: '2026-12-01T00:00:00Z (or "" for none)',
   };
   if (STRUCTURED_KEYS.has(key)) return `edit ${PROJECT}:${key} in Pulumi.${stack}.yaml`;
   return setCommand(stack, key, examples[key] ?? "<value>");
+}
+
+/** "did you mean X?" with the closest of `known`. */
+function didYouMean(name: string, known: readonly string[]): string {
+  return `did you mean ${closestNames(name, known, 1)[0]}?`;
+}
+
+/** Keys in namespaces nobody reads, and provider keys the provider does not know. */
+function unknownKeyProblems(config: Readonly<Record<string, unknown>>, stack: string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const ours = [...Object.keys(PROJECT_KEYS), ...SECRET_KEYS];
+  const rm = (fullKey: string) =>
+    `pulumi config rm '${fullKey}' --stack ${stack} (or delete it from Pulumi.${stack}.yaml)`;
+  for (const fullKey of Object.keys(config)) {
+    const colon = fullKey.indexOf(":");
+    const namespace = colon === -1 ? "" : fullKey.slice(0, colon);
+    const bare = fullKey.slice(colon + 1);
+    if (namespace === "pulumi") continue;
+    if (namespace === PROJECT) {
+      if (!ours.includes(bare)) {
+        problems.push({
+          key: fullKey,
+          problem: `is not a scoped-edge setting (${didYouMean(
+            bare,
+            ours.map((k) => `${PROJECT}:${k}`),
+          )})`,
+          fix: rm(fullKey),
+        });
+      }
+      continue;
+    }
+    if (namespace === "cloudflare" || namespace === "github") {
+      const known = PROVIDER_CONFIG_KEYS[namespace];
+      if (known.includes(bare)) continue;
+      const sameKey = known.find((candidate) => loose(candidate) === loose(bare));
+      if (namespace === "cloudflare" && sameKey !== undefined && GLOBAL_KEY_KEYS.includes(sameKey)) continue;
+      problems.push({
+        key: fullKey,
+        problem:
+          sameKey === undefined
+            ? `is not a ${namespace} provider setting (${didYouMean(
+                bare,
+                known.map((k) => `${namespace}:${k}`),
+              )})`
+            : `is not read by the ${namespace} provider, which reads ${namespace}:${sameKey} (keys are case-sensitive)`,
+        fix:
+          sameKey === undefined
+            ? rm(fullKey)
+            : `pulumi config rm '${fullKey}' --stack ${stack}; then ${setCommand(stack, `${namespace}:${sameKey}`, "<value>", PROVIDER_SECRET_KEYS.includes(`${namespace}:${sameKey}`))}`,
+      });
+      continue;
+    }
+    problems.push({
+      key: fullKey,
+      problem:
+        colon === -1
+          ? "has no namespace; scoped-edge settings are scoped-edge:<key>"
+          : `is in namespace "${namespace}", which nothing in this stack reads (${didYouMean(
+              namespace,
+              CONFIG_NAMESPACES,
+            ).replace("?", `:${bare}?`)})`,
+      fix: rm(fullKey),
+    });
+  }
+  return problems;
+}
+
+/** Zod issues as problems; an unknown zone field becomes one problem per field, with did-you-mean. */
+function issueProblems(fullKey: string, key: ProjectKey, issues: readonly z.core.$ZodIssue[], stack: string) {
+  const problems: ConfigProblem[] = [];
+  for (const issue of issues) {
+    if (issue.code === "unrecognized_keys") {
+      for (const field of issue.keys) {
+        const path = [...issue.path, field];
+        problems.push({
+          key: `${fullKey}${renderPath(path)}`,
+          problem: `is not a field of a zone (${didYouMean(field, ZONE_FIELDS)}); a zone has ${ZONE_FIELDS.join(", ")}`,
+          fix: `rename or remove it in Pulumi.${stack}.yaml`,
+        });
+      }
+      continue;
+    }
+    problems.push({
+      key: `${fullKey}${renderPath(issue.path)}`,
+      problem: issue.message,
+      fix: fixFor(stack, key, issue.path),
+    });
+  }
+  return problems;
 }
 
 /** Validates the whole config map; throws ConfigError listing every problem. */
@@ -343,20 +513,9 @@ export function parseStackConfig(
   const { stack, secretKeys } = context;
   const problems: ConfigProblem[] = [];
   const values: Parsed = {};
-  const knownKeys = [...Object.keys(PROJECT_KEYS), ...SECRET_KEYS];
 
-  // Typos in our namespace would otherwise be silently ignored.
-  for (const fullKey of Object.keys(config)) {
-    if (!fullKey.startsWith(`${PROJECT}:`)) continue;
-    const bare = fullKey.slice(PROJECT.length + 1);
-    if (!knownKeys.includes(bare)) {
-      problems.push({
-        key: fullKey,
-        problem: `is not a scoped-edge setting (did you mean ${closestNames(bare, knownKeys, 1).map((k) => `${PROJECT}:${k}`)[0]}?)`,
-        fix: `pulumi config rm ${fullKey} --stack ${stack}`,
-      });
-    }
-  }
+  // Typos anywhere would otherwise be silently ignored.
+  problems.push(...unknownKeyProblems(config, stack));
 
   for (const key of Object.keys(PROJECT_KEYS) as ProjectKey[]) {
     const fullKey = `${PROJECT}:${key}`;
@@ -367,16 +526,7 @@ export function parseStackConfig(
     }
     const result = PROJECT_KEYS[key].safeParse(raw);
     if (!result.success) {
-      for (const issue of result.error.issues) {
-        const where = issue.path
-          .map((part) => (typeof part === "number" ? `[${part}]` : `.${String(part)}`))
-          .join("");
-        problems.push({
-          key: `${fullKey}${where}`,
-          problem: issue.message,
-          fix: fixFor(stack, key, issue.path),
-        });
-      }
+      problems.push(...issueProblems(fullKey, key, result.error.issues, stack));
       continue;
     }
     (values as Record<string, unknown>)[key] = result.data;
@@ -419,17 +569,19 @@ export function parseStackConfig(
       });
     }
   }
-  for (const fullKey of GLOBAL_KEY_KEYS) {
-    if (config[fullKey] !== undefined) {
+  for (const fullKey of Object.keys(config)) {
+    if (!fullKey.startsWith("cloudflare:")) continue;
+    const bare = fullKey.slice("cloudflare:".length);
+    if (GLOBAL_KEY_KEYS.some((key) => loose(key) === loose(bare))) {
       problems.push({
         key: fullKey,
         problem: "configures a Global API Key, which can do anything the user can; scoped-edge refuses it",
-        fix: `pulumi config rm ${fullKey} --stack ${stack}; then pulumi config set --secret cloudflare:apiToken <token with "Account API Tokens Write"> --stack ${stack}`,
+        fix: `pulumi config rm '${fullKey}' --stack ${stack}; then pulumi config set --secret cloudflare:apiToken <token with "Account API Tokens Write"> --stack ${stack}`,
       });
     }
   }
 
-  problems.push(...crossFieldProblems(values, stack));
+  problems.push(...crossFieldProblems(values, stack, context.now ?? currentTime()));
   if (problems.length > 0) throw new ConfigError(stack, problems);
   return assemble(values as Required<Parsed>, stack);
 }
@@ -437,120 +589,242 @@ export function parseStackConfig(
 type Parsed = { [K in ProjectKey]?: z.output<(typeof PROJECT_KEYS)[K]> };
 
 /** Rules that involve more than one value. */
-function crossFieldProblems(values: Parsed, stack: string): ConfigProblem[] {
+function crossFieldProblems(values: Parsed, stack: string, now: Date): ConfigProblem[] {
+  return [
+    ...zoneProblems(values, stack),
+    ...lifetimeProblems(values, stack),
+    ...notBeforeProblems(values, stack, now),
+    ...ipListProblems(values, stack),
+    ...deploymentModelProblems(values, stack),
+    ...extraPermissionProblems(values, stack),
+    ...workerVarProblems(values, stack),
+  ];
+}
+
+const key = (name: string) => `${PROJECT}:${name}`;
+
+/**
+ * Zones: unique names and ids; routes in Cloudflare's grammar, in the most specific declared zone
+ * that contains them, unique (host compared case-insensitively, path exactly, as Cloudflare does);
+ * custom hostnames unique.
+ */
+function zoneProblems(values: Parsed, stack: string): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  const key = (name: string) => `${PROJECT}:${name}`;
+  if (!values.zones) return problems;
+  const zones = values.zones;
+  const names = zones.map((zone) => zone.name);
+  const seenRoutes = new Map<string, string>();
+  const seenZoneIds = new Map<string, string>();
+  const seenZoneNames = new Map<string, string>();
+  const seenHostnames = new Map<string, string>();
+  const merge = `merge the two entries in Pulumi.${stack}.yaml`;
+  zones.forEach((zone, zoneIndex) => {
+    const at = (field: string) => `${key("zones")}[${zoneIndex}].${field}`;
+    const pathFix = (field: string) =>
+      `pulumi config set --path '${PROJECT}:zones[${zoneIndex}].${field}' <value> --stack ${stack} (or edit Pulumi.${stack}.yaml)`;
+    const idTwice = seenZoneIds.get(zone.id);
+    if (idTwice !== undefined) {
+      problems.push({
+        key: at("id"),
+        problem: `zone ${zone.id} is listed twice (already at ${idTwice})`,
+        fix: merge,
+      });
+    } else seenZoneIds.set(zone.id, at("id"));
+    const nameTwice = seenZoneNames.get(zone.name);
+    if (nameTwice !== undefined) {
+      problems.push({
+        key: at("name"),
+        problem: `zone ${zone.name} is listed twice (already at ${nameTwice})`,
+        fix: merge,
+      });
+    } else seenZoneNames.set(zone.name, at("name"));
 
-  if (values.zones) {
-    const seenRoutes = new Map<string, string>();
-    const seenZones = new Set<string>();
-    const seenHostnames = new Set<string>();
-    values.zones.forEach((zone, zoneIndex) => {
-      const at = (field: string) => `${key("zones")}[${zoneIndex}].${field}`;
-      const pathFix = (field: string) =>
-        `pulumi config set --path '${PROJECT}:zones[${zoneIndex}].${field}' <value> --stack ${stack} (or edit Pulumi.${stack}.yaml)`;
-      if (seenZones.has(zone.id)) {
-        problems.push({
-          key: at("id"),
-          problem: `zone ${zone.id} is listed twice`,
-          fix: `merge the two entries in Pulumi.${stack}.yaml`,
-        });
+    zone.routes.forEach((pattern, routeIndex) => {
+      const routeKey = `${at("routes")}[${routeIndex}]`;
+      const parsed = parseRoutePattern(pattern, zone.name);
+      if (!parsed.ok) {
+        problems.push({ key: routeKey, problem: parsed.problem, fix: pathFix(`routes[${routeIndex}]`) });
+        return;
       }
-      seenZones.add(zone.id);
-      zone.routes.forEach((pattern, routeIndex) => {
-        const routeKey = `${at("routes")}[${routeIndex}]`;
-        const problem = routePatternProblem(pattern, zone.name);
-        if (problem) {
-          problems.push({ key: routeKey, problem, fix: pathFix(`routes[${routeIndex}]`) });
-          return;
-        }
-        const previous = seenRoutes.get(pattern);
-        if (previous) {
-          problems.push({
-            key: routeKey,
-            problem: `duplicate route "${pattern}" (already at ${previous})`,
-            fix: `remove one of them from Pulumi.${stack}.yaml`,
-          });
-        } else {
-          seenRoutes.set(pattern, routeKey);
-        }
-      });
-      zone.customHostnames.forEach((hostname, index) => {
-        if (seenHostnames.has(hostname)) {
-          problems.push({
-            key: `${at("customHostnames")}[${index}]`,
-            problem: `duplicate custom hostname "${hostname}"`,
-            fix: `remove one of them from Pulumi.${stack}.yaml`,
-          });
-        }
-        seenHostnames.add(hostname);
-      });
+      const route = parsed.route;
+      const home = mostSpecificZone(route.host, names);
+      if (home === undefined) {
+        problems.push({
+          key: routeKey,
+          problem: `route host "${route.host}" is not in zone ${zone.name} (nor in any zone of this stack)`,
+          fix: `${pathFix(`routes[${routeIndex}]`)}; a route on another domain needs that zone listed in ${key("zones")}`,
+        });
+        return;
+      }
+      if (home !== zone.name) {
+        const homeIndex = names.indexOf(home);
+        problems.push({
+          key: routeKey,
+          problem: `route host "${route.host}" belongs to zone ${home} (${key("zones")}[${homeIndex}]), the most specific zone that contains it, not ${zone.name}`,
+          fix: `move the route to ${key("zones")}[${homeIndex}].routes in Pulumi.${stack}.yaml`,
+        });
+        return;
+      }
+      const identity = routeIdentity(route);
+      const previous = seenRoutes.get(identity);
+      if (previous) {
+        problems.push({
+          key: routeKey,
+          problem: `duplicate route "${route.pattern}" (already at ${previous}; Cloudflare compares hosts case-insensitively)`,
+          fix: `remove one of them from Pulumi.${stack}.yaml`,
+        });
+      } else {
+        seenRoutes.set(identity, routeKey);
+      }
     });
-  }
+    zone.customHostnames.forEach((hostname, index) => {
+      const hostKey = `${at("customHostnames")}[${index}]`;
+      const previous = seenHostnames.get(hostname);
+      if (previous !== undefined) {
+        problems.push({
+          key: hostKey,
+          problem: `duplicate custom hostname "${hostname}" (already at ${previous})`,
+          fix: `remove one of them from Pulumi.${stack}.yaml`,
+        });
+      } else seenHostnames.set(hostname, hostKey);
+    });
+  });
+  return problems;
+}
 
-  if (values.environment !== undefined && values.tokenTtlDays !== undefined) {
-    const max = MAX_TTL_DAYS[values.environment];
-    if (values.tokenTtlDays > max) {
-      problems.push({
-        key: key("tokenTtlDays"),
-        problem: `${values.tokenTtlDays} days exceeds the ${values.environment} maximum of ${max} days`,
-        fix: setCommand(stack, "tokenTtlDays", String(max)),
-      });
-    }
+/** The three lifetime keys. */
+export interface Lifetime {
+  readonly tokenTtlDays: number;
+  readonly rotationDays: number;
+  readonly rotationGraceDays: number;
+}
+
+/** Why a lifetime cannot hold in an environment whose tokens live at most `maxTtlDays`, or undefined. */
+export function lifetimeProblem(
+  lifetime: Lifetime,
+  maxTtlDays: number,
+  environment = "environment's",
+): string | undefined {
+  const { tokenTtlDays: ttl, rotationDays: rotation, rotationGraceDays: grace } = lifetime;
+  const reasons: string[] = [];
+  if (ttl > maxTtlDays)
+    reasons.push(`tokenTtlDays ${ttl} exceeds the ${environment} maximum of ${maxTtlDays} days`);
+  if (ttl <= rotation + grace) {
+    reasons.push(
+      `tokenTtlDays ${ttl} must exceed rotationDays ${rotation} + rotationGraceDays ${grace} = ${rotation + grace}, or a token expires before CI has replaced it`,
+    );
   }
+  return reasons.length === 0 ? undefined : reasons.join("; and ");
+}
+
+/**
+ * One combination of the three keys that satisfies every lifetime rule at once, changing as little
+ * as possible: cap the TTL at the maximum; else raise it just above rotation + grace; else shorten
+ * the rotation period (keeping the grace period when it fits); else shorten both.
+ */
+export function proposeLifetime(lifetime: Lifetime, maxTtlDays: number): Lifetime {
+  const { rotationDays: rotation, rotationGraceDays: grace } = lifetime;
+  const ttl = Math.min(lifetime.tokenTtlDays, maxTtlDays);
+  if (ttl > rotation + grace) return { ...lifetime, tokenTtlDays: ttl };
+  if (rotation + grace + 1 <= maxTtlDays) return { ...lifetime, tokenTtlDays: rotation + grace + 1 };
+  // The maximum itself is too short for this rotation: use it, and fit rotation and grace under it.
+  if (maxTtlDays - grace - 1 >= 1) {
+    return { tokenTtlDays: maxTtlDays, rotationDays: maxTtlDays - grace - 1, rotationGraceDays: grace };
+  }
+  const newGrace = Math.floor((maxTtlDays - 1) / 4);
+  return { tokenTtlDays: maxTtlDays, rotationDays: maxTtlDays - newGrace - 1, rotationGraceDays: newGrace };
+}
+
+function lifetimeProblems(values: Parsed, stack: string): ConfigProblem[] {
+  const { environment, tokenTtlDays, rotationDays, rotationGraceDays } = values;
   if (
-    values.tokenTtlDays !== undefined &&
-    values.rotationDays !== undefined &&
-    values.rotationGraceDays !== undefined
+    environment === undefined ||
+    tokenTtlDays === undefined ||
+    rotationDays === undefined ||
+    rotationGraceDays === undefined
   ) {
-    const problem = scheduleProblem({
-      ttlDays: values.tokenTtlDays,
-      rotationDays: values.rotationDays,
-      graceDays: values.rotationGraceDays,
+    return [];
+  }
+  const max = MAX_TTL_DAYS[environment];
+  const lifetime = { tokenTtlDays, rotationDays, rotationGraceDays };
+  const problem = lifetimeProblem(lifetime, max, environment);
+  if (problem === undefined) return [];
+  const proposal = proposeLifetime(lifetime, max);
+  const changes = (Object.keys(proposal) as (keyof Lifetime)[])
+    .filter((name) => proposal[name] !== lifetime[name])
+    .map((name) => setCommand(stack, name, String(proposal[name])));
+  return [
+    {
+      key: key("tokenTtlDays"),
+      problem,
+      fix:
+        `${changes.join(" && ")} (then tokenTtlDays ${proposal.tokenTtlDays} <= ${max} and > rotationDays ${proposal.rotationDays} + rotationGraceDays ${proposal.rotationGraceDays}` +
+        `; keep the environment's policy config in step)`,
+    },
+  ];
+}
+
+/** tokenNotBefore must precede the expiry of the token the program mints now. */
+function notBeforeProblems(values: Parsed, stack: string, now: Date): ConfigProblem[] {
+  const { tokenNotBefore, tokenTtlDays, rotationDays, rotationGraceDays } = values;
+  if (!tokenNotBefore || tokenTtlDays === undefined || rotationDays === undefined) return [];
+  const notBefore = parseInstant(tokenNotBefore);
+  if (notBefore === undefined) return [];
+  const window = rotationWindow(now, {
+    rotationDays,
+    ttlDays: tokenTtlDays,
+    graceDays: rotationGraceDays ?? 0,
+  });
+  if (notBefore.getTime() < window.expiresOn.getTime()) return [];
+  return [
+    {
+      key: key("tokenNotBefore"),
+      problem: `${tokenNotBefore} is not before the token's expiry ${toRfc3339(window.expiresOn)}: the token would never be valid`,
+      fix: `${setCommand(stack, "tokenNotBefore", toRfc3339(new Date(now.getTime() - (now.getTime() % DAY_MS))))} (any instant before ${toRfc3339(window.expiresOn)}), or ${setCommand(stack, "tokenNotBefore", '""')} for none`,
+    },
+  ];
+}
+
+/**
+ * The request-IP condition must restrict something and leave something: an allow list holding the
+ * whole address space is no restriction; allow entries wholly inside the deny list admit nobody; a
+ * deny list covering every address makes the token unusable.
+ */
+function ipListProblems(values: Parsed, stack: string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  if (values.tokenAllowedIps === undefined || values.tokenDeniedIps === undefined) return problems;
+  const parse = (list: readonly string[]) =>
+    list.map((text) => parseCidr(text)).flatMap((parsed) => (parsed.ok ? [parsed.cidr] : []));
+  const allowed = parse(values.tokenAllowedIps);
+  const denied = parse(values.tokenDeniedIps);
+  const edit = (name: string) => `edit ${key(name)} in Pulumi.${stack}.yaml`;
+  allowed.forEach((cidr, index) => {
+    const at = `${key("tokenAllowedIps")}[${index}]`;
+    if (cidr.prefix === 0) {
+      problems.push({
+        key: at,
+        problem: `"${cidr.text}" admits every ${cidr.family === 4 ? "IPv4" : "IPv6"} address, so the allow list restricts nothing`,
+        fix: `${edit("tokenAllowedIps")}: list the CIDRs your CI egresses from (e.g. 203.0.113.0/24), or leave the list empty for no restriction`,
+      });
+    } else if (coveredBy(cidr, denied)) {
+      problems.push({
+        key: at,
+        problem: `"${cidr.text}" lies wholly inside ${key("tokenDeniedIps")}, so it admits no address`,
+        fix: `${edit("tokenAllowedIps")} or ${key("tokenDeniedIps")} so the allowed range is not denied`,
+      });
+    }
+  });
+  if (
+    allowed.length === 0 &&
+    denied.length > 0 &&
+    coveredBy(everything(4), denied) &&
+    coveredBy(everything(6), denied)
+  ) {
+    problems.push({
+      key: key("tokenDeniedIps"),
+      problem: "denies every IPv4 and IPv6 address, so the token could be used from nowhere",
+      fix: `${edit("tokenDeniedIps")}: deny only the ranges that must never use the token`,
     });
-    if (problem) {
-      problems.push({
-        key: key("tokenTtlDays"),
-        problem,
-        fix: setCommand(stack, "tokenTtlDays", String(values.rotationDays + values.rotationGraceDays + 1)),
-      });
-    }
-  }
-
-  problems.push(...deploymentModelProblems(values, stack));
-
-  for (const [index, name] of (values.extraPermissions ?? []).entries()) {
-    const group = permissionByName(name);
-    const at = `${key("extraPermissions")}[${index}]`;
-    if (!group) {
-      problems.push({
-        key: at,
-        problem: `unknown permission "${name}"; closest known: ${closestNames(
-          name,
-          PERMISSION_GROUPS.map((g) => g.name),
-        ).join(", ")}`,
-        fix: `use the permission group's exact Cloudflare name in Pulumi.${stack}.yaml`,
-      });
-    } else if (group.scope === "user") {
-      problems.push({
-        key: at,
-        problem: `"${group.name}" is a user-level permission and cannot be scoped to this account and its zones`,
-        fix: `remove it from ${key("extraPermissions")} in Pulumi.${stack}.yaml`,
-      });
-    }
-  }
-
-  for (const name of Object.keys(values.workerVars ?? {})) {
-    if (RESERVED_BINDING_NAMES.includes(name)) {
-      problems.push({
-        key: `${key("workerVars")}.${name}`,
-        problem: `"${name}" is a binding the stack manages; a plain var must not shadow it`,
-        fix:
-          name === "PROVIDER_KEY"
-            ? setCommand(stack, "providerKey", "<value>", true)
-            : `rename the var in Pulumi.${stack}.yaml`,
-      });
-    }
   }
   return problems;
 }
@@ -561,7 +835,6 @@ export const MAX_GITHUB_REVIEWERS = 6;
 /** Who deploys what, and the GitHub environment settings that only make sense with an environment. */
 function deploymentModelProblems(values: Parsed, stack: string): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  const key = (name: string) => `${PROJECT}:${name}`;
   if (values.codeDeployedBy === "pulumi" && values.routesDeployedBy === "ci") {
     problems.push({
       key: key("routesDeployedBy"),
@@ -600,19 +873,80 @@ function deploymentModelProblems(values: Parsed, stack: string): ConfigProblem[]
   return problems;
 }
 
-/** Why a Workers route pattern is unusable on `zoneName`, or undefined when it is fine. */
-export function routePatternProblem(pattern: string, zoneName: string): string | undefined {
-  const slash = pattern.indexOf("/");
-  if (slash <= 0) return `route "${pattern}" must be host/path, e.g. api.${zoneName}/*`;
-  if (/^[a-z]+:\/\//i.test(pattern))
-    return `route "${pattern}" must not include a scheme; write ${pattern.replace(/^[a-z]+:\/\//i, "")}`;
-  const host = pattern.slice(0, slash).toLowerCase();
-  const bare = host.startsWith("*.") ? host.slice(2) : host.startsWith("*") ? host.slice(1) : host;
-  if (bare.includes("*")) return `route "${pattern}" may use a wildcard only at the start of its host`;
-  if (bare !== zoneName && !bare.endsWith(`.${zoneName}`)) {
-    return `route host "${host}" is not in zone ${zoneName}`;
+function extraPermissionProblems(values: Parsed, stack: string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const [index, name] of (values.extraPermissions ?? []).entries()) {
+    const group = permissionByName(name);
+    const at = `${key("extraPermissions")}[${index}]`;
+    if (!group) {
+      problems.push({
+        key: at,
+        problem: `unknown permission ${quoteValue(name)}; closest known: ${closestNames(
+          name,
+          PERMISSION_GROUPS.map((g) => g.name),
+        ).join(", ")}`,
+        fix: `use the permission group's exact Cloudflare name in Pulumi.${stack}.yaml`,
+      });
+    } else if (group.scope === "user") {
+      problems.push({
+        key: at,
+        problem: `"${group.name}" is a user-level permission and cannot be scoped to this account and its zones`,
+        fix: `remove it from ${key("extraPermissions")} in Pulumi.${stack}.yaml`,
+      });
+    }
   }
-  return undefined;
+  return problems;
+}
+
+/**
+ * Worker vars: only names the Worker reads (worker/src/defaults.ts), never a binding's name, and
+ * values the Worker itself accepts (worker/src/config.ts readConfig, the Worker's own check, run on
+ * each var alone so every bad var is reported). Values never appear raw: a secret-looking one is
+ * masked, control characters escaped.
+ */
+function workerVarProblems(values: Parsed, stack: string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const vars = values.workerVars ?? {};
+  const known = WORKER_VAR_NAMES as readonly string[];
+  for (const [name, value] of Object.entries(vars)) {
+    const at = `${key("workerVars")}.${name}`;
+    if (RESERVED_BINDING_NAMES.includes(name)) {
+      problems.push({
+        key: at,
+        problem: `"${name}" is a binding the stack manages; a plain var must not shadow it`,
+        fix:
+          name === WORKER_BINDINGS.providerKey
+            ? setCommand(stack, "providerKey", "<value>", true)
+            : `rename the var in Pulumi.${stack}.yaml`,
+      });
+      continue;
+    }
+    if (!known.includes(name)) {
+      problems.push({
+        key: at,
+        problem: `is not a var the Worker reads (${didYouMean(name, known)}); the Worker reads ${known.join(", ")}`,
+        fix: `rename or remove it in Pulumi.${stack}.yaml`,
+      });
+      continue;
+    }
+    if (looksSecret(value)) {
+      problems.push({
+        key: at,
+        problem: `holds ${SECRET_LOOKING}; vars are deployed as plain text, readable by anyone with dashboard access`,
+        fix: `remove it from Pulumi.${stack}.yaml; the provider key belongs in ${setCommand(stack, "providerKey", "<value>", true)}`,
+      });
+      continue;
+    }
+    const result = readWorkerVars({ [name]: value } as WorkerVars);
+    if (!result.ok) {
+      problems.push({
+        key: at,
+        problem: `the Worker refuses it at run time (every request would fail): ${result.problem}`,
+        fix: `pulumi config set --path '${key("workerVars")}.${name}' <value> --stack ${stack} (or edit Pulumi.${stack}.yaml)`,
+      });
+    }
+  }
+  return problems;
 }
 
 function assemble(values: Required<Parsed>, stack: string): StackConfig {
@@ -624,10 +958,17 @@ function assemble(values: Required<Parsed>, stack: string): StackConfig {
     project: PROJECT,
     stack,
     environment: values.environment,
+    codeDeployedBy: values.codeDeployedBy,
+    routesDeployedBy: values.routesDeployedBy,
     accountId: values.accountId,
     zones: values.zones.map((zone) => ({
-      ...zone,
-      routes: [...zone.routes],
+      name: zone.name,
+      id: zone.id,
+      // Hosts in lower case, paths as written (parse succeeded for every route above).
+      routes: zone.routes.map((pattern) => {
+        const parsed = parseRoutePattern(pattern, zone.name);
+        return parsed.ok ? parsed.route.pattern : pattern;
+      }),
       customHostnames: [...zone.customHostnames],
     })),
     worker: {
@@ -655,8 +996,6 @@ function assemble(values: Required<Parsed>, stack: string): StackConfig {
       deniedIps: values.tokenDeniedIps,
       extraPermissions: values.extraPermissions.map((name) => permissionByName(name)!.name),
     },
-    codeDeployedBy: values.codeDeployedBy,
-    routesDeployedBy: values.routesDeployedBy,
     github: {
       owner,
       repository,
@@ -665,4 +1004,14 @@ function assemble(values: Required<Parsed>, stack: string): StackConfig {
       protectedBranchesOnly: values.githubProtectedBranchesOnly,
     },
   };
+}
+
+/** Kept for callers that check one pattern: the problem, or undefined when it is fine in `zoneName`. */
+export function routePatternProblem(pattern: string, zoneName: string): string | undefined {
+  const parsed = parseRoutePattern(pattern, zoneName);
+  if (!parsed.ok) return parsed.problem;
+  if (mostSpecificZone(parsed.route.host, [zoneName]) === undefined) {
+    return `route host "${parsed.route.host}" is not in zone ${zoneName}`;
+  }
+  return undefined;
 }

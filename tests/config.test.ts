@@ -89,7 +89,9 @@ describe("parseStackConfig", () => {
           { name: "b.dev", id: "1".repeat(32) },
         ]),
       },
-      [`scoped-edge:zones[1].id: zone ${"1".repeat(32)} is listed twice`],
+      [
+        `scoped-edge:zones[1].id: zone ${"1".repeat(32)} is listed twice (already at scoped-edge:zones[0].id)`,
+      ],
     ],
     [
       "bad worker name",
@@ -112,7 +114,9 @@ describe("parseStackConfig", () => {
     [
       "bad CIDR",
       { "scoped-edge:tokenAllowedIps": JSON.stringify(["10.0.0.0/33"]) },
-      ["scoped-edge:tokenAllowedIps[0]: must be an IPv4/IPv6 address or CIDR such as 203.0.113.0/24"],
+      [
+        'scoped-edge:tokenAllowedIps[0]: "10.0.0.0/33" must be an IPv4/IPv6 address or CIDR such as 203.0.113.0/24',
+      ],
     ],
     [
       "compatibility date that does not exist (Date.parse would roll it over to March)",
@@ -122,7 +126,9 @@ describe("parseStackConfig", () => {
     [
       "notBefore on a day that does not exist",
       { "scoped-edge:tokenNotBefore": "2026-04-31T00:00:00Z" },
-      ["scoped-edge:tokenNotBefore: is not a real date"],
+      [
+        "scoped-edge:tokenNotBefore: is not a real instant (day, hour 00-23, minute and second 00-59 must exist)",
+      ],
     ],
     [
       "bad notBefore",
@@ -159,11 +165,11 @@ describe("routePatternProblem", () => {
     ["example.com/v1/*", "example.com", undefined],
     ["*.example.com/*", "example.com", undefined],
     ["*example.com/*", "example.com", undefined],
-    ["api.example.com", "example.com", 'route "api.example.com" must be host/path, e.g. api.example.com/*'],
+    ["api.example.com", "example.com", undefined],
     [
       "https://api.example.com/*",
       "example.com",
-      'route "https://api.example.com/*" must not include a scheme; write api.example.com/*',
+      'route "https://api.example.com/*" must not include a scheme; write "api.example.com/*"',
     ],
     [
       "api.*.example.com/*",

@@ -52,7 +52,7 @@ const CASES: BadCase[] = [
       ]),
     },
     message: [
-      'scoped-edge:zones[0].routes[1]: duplicate route "api.example.dev/*" (already at scoped-edge:zones[0].routes[0])',
+      'scoped-edge:zones[0].routes[1]: duplicate route "api.example.dev/*" (already at scoped-edge:zones[0].routes[0]; Cloudflare compares hosts case-insensitively)',
       "fix: remove one of them from Pulumi.dev.yaml",
     ],
   },
@@ -75,16 +75,16 @@ const CASES: BadCase[] = [
     name: "TTL above the environment's maximum",
     options: { set: { "scoped-edge:tokenTtlDays": "120" } },
     message: [
-      "scoped-edge:tokenTtlDays: 120 days exceeds the dev maximum of 90 days",
-      "fix: pulumi config set scoped-edge:tokenTtlDays 90 --stack dev",
+      "scoped-edge:tokenTtlDays: tokenTtlDays 120 exceeds the dev maximum of 90 days",
+      "fix: pulumi config set scoped-edge:tokenTtlDays 90 --stack dev (then",
     ],
   },
   {
     name: "TTL that does not outlive rotation plus grace",
     options: { set: { "scoped-edge:tokenTtlDays": "37" } },
     message: [
-      "scoped-edge:tokenTtlDays: ttlDays (37) must exceed rotationDays (30) + graceDays (7) = 37, or a token expires before CI has replaced it",
-      "fix: pulumi config set scoped-edge:tokenTtlDays 38 --stack dev",
+      "scoped-edge:tokenTtlDays: tokenTtlDays 37 must exceed rotationDays 30 + rotationGraceDays 7 = 37, or a token expires before CI has replaced it",
+      "fix: pulumi config set scoped-edge:tokenTtlDays 38 --stack dev (then",
     ],
   },
   {
@@ -175,10 +175,10 @@ describe("bad config", () => {
 
 describe("permission names the live lookup does not know", () => {
   it("fail before any resource is registered, naming the closest known names", async () => {
-    const rows = catalogLookupRows().filter((row) => row.name !== "Workers KV Storage Write");
+    const rows = catalogLookupRows().filter((row) => row.name !== "Workers Scripts Write");
     const run = await runStack("dev", { lookupRows: rows });
     expect(run.error?.message).toBe(
-      'Cloudflare\'s permission-group lookup has no "Workers KV Storage Write"; closest known: Workers R2 Storage Write, Workers KV Storage Read, Workers R2 Storage Read\n(nothing was deployed)',
+      'Cloudflare\'s permission-group lookup has no "Workers Scripts Write"; closest known: Workers Scripts Read, Workers Routes Write, Workers KV Storage Write\n(nothing was deployed)',
     );
     expect(pulumi.RunError.isInstance(run.error)).toBe(true);
     expect(programResources(run)).toEqual([]);
