@@ -25,7 +25,7 @@ describe("tools/verify/main.ts end to end", () => {
   beforeAll(async () => {
     // Real clock here: the child process verifies against the current rotation window.
     const dev = repoStack("dev");
-    const short = rightSizedGrants(dev).filter((grant) => grant.permission !== "Workers KV Storage Write");
+    const short = rightSizedGrants(dev).filter((grant) => grant.permission !== "Workers Scripts Write");
     fake = await startFakeCloudflare({
       tokens: [
         stackToken(dev, {}, new Date()),
@@ -47,7 +47,7 @@ describe("tools/verify/main.ts end to end", () => {
     expect(good.stdout.trimEnd().split("\n").at(-1)).toBe("13 passed, 0 failed");
     expect(good.code).toBe(0);
     expect(bad.stdout.trimEnd().split("\n").at(-1)).toBe("12 passed, 1 failed");
-    expect(bad.stdout).toContain("Workers KV Storage Write");
+    expect(bad.stdout).toContain("missing: Workers Scripts Write");
     expect(bad.code).toBe(1);
     expect(usage.stderr).toContain("--token is not accepted");
     expect(usage.stdout).toBe("");

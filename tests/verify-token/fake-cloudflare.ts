@@ -49,7 +49,15 @@ export type Fault =
   /** Sends the status line and headers, then never finishes the body. */
   | { readonly kind: "stall-body" }
   /** Answers 403 with the caller's Authorization header quoted in the error message. */
-  | { readonly kind: "echo-authorization" };
+  | { readonly kind: "echo-authorization" }
+  /** Answers 403 quoting the bearer token disguised: upper-cased, base64 or base64url in a blob, or split. */
+  | { readonly kind: "echo-disguised"; readonly how: "upper" | "base64" | "base64url" | "split" }
+  /** Answers with a redirect to `location`. */
+  | { readonly kind: "redirect"; readonly status: number; readonly location: string }
+  /** Answers 200 with a body that is not JSON (a captive portal, a proxy's login page). */
+  | { readonly kind: "html" }
+  /** Answers 200 with JSON that is not Cloudflare's envelope. */
+  | { readonly kind: "bare-json" };
 
 export interface FakeOptions {
   readonly tokens: readonly FakeToken[];
@@ -80,58 +88,86 @@ interface Route {
 
 const either = (name: string) => [`${name} Read`, `${name} Write`];
 
+/**
+ * Accepted groups per operation, from `x-api-token-group` in cloudflare/api-schemas openapi.json
+ * (commit c92b9b0fde23ae00fece2025662f96dc8e2d6283); only the groups relevant to Workers deploys
+ * are listed for the two operations that accept dozens.
+ */
 const ROUTES: readonly Route[] = [
   {
+    // accounts-account-details: accepts (among ~30) every Workers, KV, R2 and Account Settings group.
     pattern: /^\/accounts\/([^/]+)$/,
     scope: "account",
-    needs: ["Account Settings Read"],
+    needs: [
+      ...either("Account Settings"),
+      ...either("Workers Scripts"),
+      "Workers Tail Read",
+      ...either("Workers KV Storage"),
+      ...either("Workers R2 Storage"),
+    ],
     result: (m) => ({ id: m[1], name: "Acme", settings: {} }),
   },
   {
+    // worker-script-list-workers
     pattern: /^\/accounts\/([^/]+)\/workers\/scripts$/,
     scope: "account",
-    needs: either("Workers Scripts"),
+    needs: ["Workers Tail Read", ...either("Workers Scripts")],
     result: () => [{ id: "edge-chat" }],
   },
   {
+    // worker-tail-logs-list-tails
     pattern: /^\/accounts\/([^/]+)\/workers\/scripts\/([^/]+)\/tails$/,
     scope: "account",
-    needs: ["Workers Tail Read"],
+    needs: ["Workers Tail Read", "Workers Scripts Write"],
     result: () => ({ id: "tail", url: "wss://tail.example", expires_at: "2026-12-01T00:00:00Z" }),
   },
   {
+    // workers-kv-namespace-list-namespaces
     pattern: /^\/accounts\/([^/]+)\/storage\/kv\/namespaces$/,
     scope: "account",
     needs: either("Workers KV Storage"),
     result: () => [],
   },
   {
+    // r2-list-buckets
     pattern: /^\/accounts\/([^/]+)\/r2\/buckets$/,
     scope: "account",
     needs: either("Workers R2 Storage"),
     result: () => ({ buckets: [] }),
   },
   {
+    // account-api-tokens-list-tokens
     pattern: /^\/accounts\/([^/]+)\/tokens$/,
     scope: "account",
     needs: either("Account API Tokens"),
     result: () => [],
   },
+  // user-api-tokens-list-tokens
   { pattern: /^\/user\/tokens$/, scope: "user", needs: either("API Tokens"), result: () => [] },
   {
+    // zones-0-get: accepts (among ~40) every zone group here and Workers Scripts Read/Write.
     pattern: /^\/zones\/([^/]+)$/,
     scope: "zone",
-    needs: either("Zone"),
+    needs: [
+      ...either("Zone"),
+      ...either("Workers Routes"),
+      ...either("DNS"),
+      ...either("SSL and Certificates"),
+      ...either("Workers Scripts"),
+    ],
     result: (m) => ({ id: m[1], name: "zone" }),
   },
   {
+    // worker-routes-list-routes
     pattern: /^\/zones\/([^/]+)\/workers\/routes$/,
     scope: "zone",
     needs: either("Workers Routes"),
     result: () => [],
   },
+  // dns-records-for-a-zone-list-dns-records
   { pattern: /^\/zones\/([^/]+)\/dns_records$/, scope: "zone", needs: either("DNS"), result: () => [] },
   {
+    // custom-hostname-for-a-zone-list-custom-hostnames
     pattern: /^\/zones\/([^/]+)\/custom_hostnames$/,
     scope: "zone",
     needs: either("SSL and Certificates"),
@@ -194,6 +230,27 @@ export async function startFakeCloudflare(options: FakeOptions): Promise<FakeClo
       res.writeHead(200, { "content-type": "application/json" });
       res.write('{"success":true,"result":');
       return;
+    }
+    if (fault?.kind === "redirect") {
+      res.writeHead(fault.status, { location: fault.location, "content-type": "text/plain" });
+      res.end("moved");
+      return;
+    }
+    if (fault?.kind === "html") {
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end("<html><body>Sign in to continue</body></html>");
+      return;
+    }
+    if (fault?.kind === "bare-json") return send(res, 200, { hello: "world" });
+    if (fault?.kind === "echo-disguised") {
+      const bearer = (req.headers.authorization ?? "").replace(/^Bearer /, "");
+      const shown =
+        fault.how === "upper"
+          ? bearer.toUpperCase()
+          : fault.how === "split"
+            ? `${bearer.slice(0, 12)} … ${bearer.slice(12, 24)} … ${bearer.slice(24)}`
+            : Buffer.from(`user:${bearer}:x`).toString(fault.how);
+      return fail(res, 403, 10000, `Authentication error for ${shown}`);
     }
     if (fault?.kind === "echo-authorization") {
       return fail(res, 403, 10000, `Authentication error for header ${req.headers.authorization ?? ""}`);

@@ -56,9 +56,13 @@ export function stackDir(stacks: Record<string, Record<string, unknown>>): strin
   return dir;
 }
 
-/** A stack with everything: user-owned token, R2, custom hostnames, extra permissions. */
+/**
+ * A stack with everything: user-owned token, routes deployed by CI (so route grants), R2, custom
+ * hostnames, extra permissions.
+ */
 export const SAAS_STACK: Record<string, unknown> = {
   "scoped-edge:environment": "staging",
+  "scoped-edge:routesDeployedBy": "ci",
   "scoped-edge:accountId": ACCOUNT_DEV,
   "scoped-edge:zones": [
     { name: "example.dev", id: ZONE_DEV, routes: ["api.example.dev/*"] },

@@ -19,56 +19,80 @@ const summary = (probes: ReturnType<typeof planProbes>) =>
   probes.map((probe) => `${probe.type} GET ${endpointPath(probe.endpoint)}`);
 
 describe("planProbes", () => {
-  it("derives the dev stack's probes from its grants", () => {
+  it("derives the dev stack's probes from its grants: one positive, a refusal for everything else", () => {
     expect(summary(planProbes(repoStack("dev")))).toEqual([
-      `positive GET /accounts/${ACCOUNT_DEV}`,
-      `positive GET /accounts/${ACCOUNT_DEV}/storage/kv/namespaces`,
       `positive GET /accounts/${ACCOUNT_DEV}/workers/scripts`,
-      `positive GET /zones/${ZONE_DEV}/workers/routes`,
-      `positive GET /zones/${ZONE_DEV}`,
+      `negative GET /accounts/${ACCOUNT_DEV}/storage/kv/namespaces`,
+      `negative GET /accounts/${ACCOUNT_DEV}/r2/buckets`,
       `negative GET /accounts/${ACCOUNT_DEV}/tokens`,
+      `negative GET /zones/${ZONE_DEV}/workers/routes`,
       `negative GET /zones/${ZONE_DEV}/dns_records`,
+      `negative GET /zones/${ZONE_DEV}/custom_hostnames`,
       "zone-visibility GET /zones",
     ]);
   });
 
-  it("probes every route zone of prod and checks DNS on each", () => {
+  it("refuses routes, DNS and hostnames on every zone of prod (Pulumi owns its routes)", () => {
     const paths = summary(planProbes(repoStack("prod")));
     for (const zone of ["0000000000000000000000000000d003", "0000000000000000000000000000d004"]) {
-      expect(paths).toContain(`positive GET /zones/${zone}/workers/routes`);
-      expect(paths).toContain(`positive GET /zones/${zone}`);
+      expect(paths).toContain(`negative GET /zones/${zone}/workers/routes`);
       expect(paths).toContain(`negative GET /zones/${zone}/dns_records`);
+      expect(paths).not.toContain(`positive GET /zones/${zone}`);
     }
   });
 
-  it("covers R2, custom hostnames, extra permissions and the user-owned form", () => {
+  it("covers CI-deployed routes, extra permissions and the user-owned form", () => {
     const root = stackDir({ saas: SAAS_STACK });
     const probes = planProbes(loadStackConfig(root, "saas"), {
       foreignZoneId: ZONE_OTHER,
       foreignAccountId: ACCOUNT_OTHER,
     });
     expect(summary(probes)).toEqual([
-      `positive GET /accounts/${ACCOUNT_DEV}`,
-      `positive GET /accounts/${ACCOUNT_DEV}/storage/kv/namespaces`,
-      `positive GET /accounts/${ACCOUNT_DEV}/r2/buckets`,
       `positive GET /accounts/${ACCOUNT_DEV}/workers/scripts`,
-      `positive GET /accounts/${ACCOUNT_DEV}/workers/scripts/edge-chat-saas/tails`,
       `positive GET /zones/${ZONE_DEV}/dns_records`,
       `positive GET /zones/${ZONE_DEV}/workers/routes`,
-      `positive GET /zones/${ZONE_DEV}`,
-      `positive GET /zones/${ZONE_SAAS}/dns_records`,
-      `positive GET /zones/${ZONE_SAAS}/custom_hostnames`,
       "negative GET /user/tokens",
+      `negative GET /accounts/${ACCOUNT_DEV}/storage/kv/namespaces`,
+      `negative GET /accounts/${ACCOUNT_DEV}/r2/buckets`,
       `negative GET /accounts/${ACCOUNT_DEV}/tokens`,
+      `negative GET /zones/${ZONE_DEV}/custom_hostnames`,
+      `negative GET /zones/${ZONE_SAAS}/workers/routes`,
+      `negative GET /zones/${ZONE_SAAS}/dns_records`,
+      `negative GET /zones/${ZONE_SAAS}/custom_hostnames`,
       `negative GET /zones/${ZONE_OTHER}`,
       `negative GET /accounts/${ACCOUNT_OTHER}`,
       `negative GET /accounts/${ACCOUNT_OTHER}/workers/scripts`,
     ]);
+    const scripts = probes.find(
+      (probe) => endpointPath(probe.endpoint) === `/accounts/${ACCOUNT_DEV}/workers/scripts`,
+    );
+    // Workers Tail Read (an extra) is proven by the same call as Workers Scripts Write: both accepted there.
+    expect(scripts).toMatchObject({
+      grants: [{ permission: "Workers Scripts Write" }, { permission: "Workers Tail Read" }],
+    });
     const dns = probes.find((probe) => endpointPath(probe.endpoint) === `/zones/${ZONE_DEV}/dns_records`);
     expect(dns).toMatchObject({
       grants: [{ permission: "DNS Read" }],
       why: expect.stringContaining("extraPermissions"),
     });
+    const kv = probes.find(
+      (probe) => endpointPath(probe.endpoint) === `/accounts/${ACCOUNT_DEV}/storage/kv/namespaces`,
+    );
+    expect(kv).toMatchObject({
+      excess: `Workers KV Storage Write or Workers KV Storage Read on com.cloudflare.api.account.${ACCOUNT_DEV}`,
+    });
+  });
+
+  it("has nothing to verify when Pulumi deploys the code (no deploy token exists)", () => {
+    const root = stackDir({
+      solo: {
+        ...SAAS_STACK,
+        "scoped-edge:codeDeployedBy": "pulumi",
+        "scoped-edge:routesDeployedBy": "pulumi",
+        "scoped-edge:extraPermissions": [],
+      },
+    });
+    expect(() => planProbes(loadStackConfig(root, "solo"))).toThrow(/no deploy token to verify.*--admin/);
   });
 
   it("refuses a 'foreign' id that belongs to the stack", () => {

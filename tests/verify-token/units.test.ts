@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { parseCliArgs, tokenFromEnv } from "../../tools/verify/cli";
+import { adminTokenFromEnv, parseCliArgs, tokenFromEnv } from "../../tools/verify/cli";
 import { redact, REDACTED, redactDeep } from "../../tools/verify/report";
 import { retryAfterMs } from "../../tools/verify/retry";
 import { TOKEN } from "./fixtures";
@@ -48,6 +48,8 @@ describe("parseCliArgs", () => {
         "http://127.0.0.1:9/client/v4/",
         "--timeout-ms",
         "2500",
+        "--deadline-ms",
+        "9000",
         "--foreign-zone",
         "0000000000000000000000000000d0ff",
         "--foreign-account=0000000000000000000000000000a0ff",
@@ -57,14 +59,19 @@ describe("parseCliArgs", () => {
       json: true,
       apiBaseUrl: "http://127.0.0.1:9/client/v4",
       timeoutMs: 2500,
+      deadlineMs: 9000,
+      admin: false,
       foreignZoneId: "0000000000000000000000000000d0ff",
       foreignAccountId: "0000000000000000000000000000a0ff",
     });
     expect(parseCliArgs(["--stack", "dev"])).toMatchObject({
       apiBaseUrl: "https://api.cloudflare.com/client/v4",
       timeoutMs: 15_000,
+      deadlineMs: 60_000,
+      admin: false,
       json: false,
     });
+    expect(parseCliArgs(["--stack", "dev", "--admin"])).toMatchObject({ admin: true });
   });
 
   it.each([
@@ -77,6 +84,11 @@ describe("parseCliArgs", () => {
     [["--stack"], /missing its value/],
     [["--stack", "dev", "--timeout-ms", "0"], /--timeout-ms must be/],
     [["--stack", "dev", "--timeout-ms", "abc"], /--timeout-ms must be/],
+    [["--stack", "dev", "--deadline-ms", "0"], /--deadline-ms must be/],
+    [
+      ["--stack", "dev", "--admin", "--foreign-zone", "0000000000000000000000000000d0ff"],
+      /do not apply with --admin/,
+    ],
     [["--stack", "dev", "--foreign-zone", "example.com"], /--foreign-zone must be a 32-character/],
     [["--stack", "dev", "--api-base-url", "http://api.example.com"], /must use https/],
     [["--stack", "dev", "--api-base-url", "not a url"], /absolute http\(s\) URL/],
@@ -98,5 +110,15 @@ describe("tokenFromEnv", () => {
     expect(() => tokenFromEnv({})).toThrow(/CLOUDFLARE_API_TOKEN is not set/);
     expect(() => tokenFromEnv({ CLOUDFLARE_API_TOKEN: "  " })).toThrow(/is not set/);
     expect(() => tokenFromEnv({ CLOUDFLARE_API_TOKEN: `${TOKEN} x` })).toThrow(/value not shown/);
+  });
+
+  it("reads the admin credential from CLOUDFLARE_ADMIN_API_TOKEN, else CLOUDFLARE_API_TOKEN", () => {
+    expect(
+      adminTokenFromEnv({ CLOUDFLARE_ADMIN_API_TOKEN: "admin-1234567890", CLOUDFLARE_API_TOKEN: "x" }),
+    ).toBe("admin-1234567890");
+    expect(adminTokenFromEnv({ CLOUDFLARE_API_TOKEN: "pulumi-step-token" })).toBe("pulumi-step-token");
+    expect(() => adminTokenFromEnv({})).toThrow(
+      /CLOUDFLARE_ADMIN_API_TOKEN or CLOUDFLARE_API_TOKEN is not set/,
+    );
   });
 });

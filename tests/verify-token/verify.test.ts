@@ -62,18 +62,18 @@ describe("verify-token against a fake Cloudflare API", () => {
     expect(server.requests.every((request) => request.headers["x-auth-key"] === undefined)).toBe(true);
     expect(server.requests.map((request) => request.path)).toEqual([
       `/accounts/${ACCOUNT_DEV}/tokens/verify`,
-      `/accounts/${ACCOUNT_DEV}`,
-      `/accounts/${ACCOUNT_DEV}/storage/kv/namespaces`,
       `/accounts/${ACCOUNT_DEV}/workers/scripts`,
-      `/zones/${ZONE_DEV}/workers/routes`,
-      `/zones/${ZONE_DEV}`,
+      `/accounts/${ACCOUNT_DEV}/storage/kv/namespaces`,
+      `/accounts/${ACCOUNT_DEV}/r2/buckets`,
       `/accounts/${ACCOUNT_DEV}/tokens`,
+      `/zones/${ZONE_DEV}/workers/routes`,
       `/zones/${ZONE_DEV}/dns_records`,
+      `/zones/${ZONE_DEV}/custom_hostnames`,
       "/zones",
     ]);
   });
 
-  it("passes the prod stack (two zones) and a user-owned stack with R2, custom hostnames and extras", async () => {
+  it("passes the prod stack (two zones) and a user-owned stack with CI routes and extras", async () => {
     const prod = repoStack("prod");
     await serve([stackToken(prod)]);
     const prodRun = await verify(["--stack", "prod"]);
@@ -94,27 +94,27 @@ describe("verify-token against a fake Cloudflare API", () => {
     expect(run.code).toBe(0);
     const paths = server.requests.map((request) => request.path);
     expect(paths).toContain("/user/tokens/verify");
-    expect(paths).toContain(`/accounts/${ACCOUNT_DEV}/r2/buckets`);
+    expect(paths).toContain(`/zones/${ZONE_DEV}/workers/routes`);
+    expect(paths).toContain(`/zones/${ZONE_DEV}/dns_records`);
     expect(paths).toContain("/zones/0000000000000000000000000000d005/custom_hostnames");
-    expect(paths).toContain(`/accounts/${ACCOUNT_DEV}/workers/scripts/edge-chat-saas/tails`);
     expect(paths).toContain("/user/tokens");
     expect(paths).toContain(`/zones/${ZONE_OTHER}`);
     expect(paths).toContain(`/accounts/${ACCOUNT_OTHER}`);
     expect(paths).not.toContain("/zones"); // --foreign-zone replaces the zone listing
   });
 
-  it("fails a token missing KV and names Workers KV Storage Write with the fix", async () => {
+  it("fails a token missing Workers Scripts Write and names it with the fix", async () => {
     const dev = repoStack("dev");
-    const grants = rightSizedGrants(dev).filter((grant) => grant.permission !== "Workers KV Storage Write");
+    const grants = rightSizedGrants(dev).filter((grant) => grant.permission !== "Workers Scripts Write");
     await serve([stackToken(dev, { grants })]);
     const run = await verify(["--stack", "dev"]);
     expect(run.code).toBe(1);
     const [line, ...others] = failing(run.lines);
     expect(others).toEqual([]);
-    expect(line).toContain("list KV namespaces on the account");
+    expect(line).toContain("list Worker scripts on the account");
     expect(line).toContain("got 403 (code 10000: Authentication error)");
-    expect(line).toContain(`missing: Workers KV Storage Write on com.cloudflare.api.account.${ACCOUNT_DEV}`);
-    expect(line).toContain("fix: add Workers KV Storage Write");
+    expect(line).toContain(`missing: Workers Scripts Write on com.cloudflare.api.account.${ACCOUNT_DEV}`);
+    expect(line).toContain("fix: add Workers Scripts Write");
     expect(run.lines.at(-1)).toBe("12 passed, 1 failed");
   });
 
@@ -124,28 +124,37 @@ describe("verify-token against a fake Cloudflare API", () => {
       ...rightSizedGrants(dev),
       { permission: "DNS Read", resource: `com.cloudflare.api.account.zone.${ZONE_DEV}` },
       { permission: "Account API Tokens Read", resource: `com.cloudflare.api.account.${ACCOUNT_DEV}` },
+      // What the old derivation granted and the deploy never needs (the namespace is Pulumi's).
+      { permission: "Workers KV Storage Write", resource: `com.cloudflare.api.account.${ACCOUNT_DEV}` },
     ];
     await serve([stackToken(dev, { grants })]);
     const run = await verify(["--stack", "dev"]);
     expect(run.code).toBe(1);
-    const lines = failing(run.lines);
-    expect(lines).toHaveLength(2);
+    const [kv, ...lines] = failing(run.lines);
+    expect(lines).toHaveLength(3);
+    expect(kv).toMatch(
+      /^FAIL list KV namespaces on the account: expected refused \(401\/403\); got 200 \(allowed\)/,
+    );
+    expect(kv).toContain(
+      `excess: Workers KV Storage Write or Workers KV Storage Read on com.cloudflare.api.account.${ACCOUNT_DEV}`,
+    );
     expect(lines[0]).toMatch(
       /^FAIL list account API tokens: expected refused \(401\/403\); got 200 \(allowed\)/,
     );
-    expect(lines[0]).toContain("excess: Account API Tokens Read or Account API Tokens Write");
+    expect(lines[0]).toContain("excess: Account API Tokens Write or Account API Tokens Read");
     expect(lines[1]).toMatch(/^FAIL list DNS records on zone example.dev: .*got 200 \(allowed\)/);
     expect(lines[1]).toContain(
       `excess: DNS Read or DNS Write on com.cloudflare.api.account.zone.${ZONE_DEV}`,
     );
     expect(lines[1]).toContain("fix: remove DNS Read or DNS Write");
+    // The dev stack's token reaches no zone at all, so the one DNS Read makes example.dev visible too.
+    expect(lines[2]).toContain("got 1 zone(s) outside the stack visible: example.dev");
+    expect(run.lines.at(-1)).toBe("9 passed, 4 failed");
   });
 
   it("catches the 'all zones' / 'all accounts' over-grant by listing zones and with --foreign-*", async () => {
     const dev = repoStack("dev");
     const grants = [
-      ...rightSizedGrants(dev).filter((grant) => !grant.resource.includes(".zone.")),
-      { permission: "Workers Routes Write", resource: "com.cloudflare.api.account.zone.*" },
       { permission: "Zone Read", resource: "com.cloudflare.api.account.zone.*" },
       { permission: "Workers Scripts Write", resource: "com.cloudflare.api.account.*" },
     ];
@@ -154,8 +163,9 @@ describe("verify-token against a fake Cloudflare API", () => {
     const [zonesLine, ...rest] = failing(listed.lines);
     expect(rest).toEqual([]);
     expect(zonesLine).toContain("list zones: only the stack's zones are visible");
-    expect(zonesLine).toContain(`unrelated.example (${ZONE_OTHER})`);
-    expect(zonesLine).toContain("excess: zone permissions on 5 zone(s) outside the stack");
+    expect(zonesLine).toContain("got 6 zone(s) outside the stack visible: example.dev");
+    expect(zonesLine).toContain("and 1 more");
+    expect(zonesLine).toContain("excess: zone permissions on 6 zone(s) outside the stack");
 
     const named = await verify([
       "--stack",
@@ -168,6 +178,7 @@ describe("verify-token against a fake Cloudflare API", () => {
     const names = failing(named.lines).map((line) => line.split(":")[0]);
     expect(names).toEqual([
       `FAIL read zone ${ZONE_OTHER} (outside the stack)`,
+      `FAIL read settings of account ${ACCOUNT_OTHER} (not the stack's)`,
       `FAIL list Worker scripts on account ${ACCOUNT_OTHER} (not the stack's)`,
     ]);
     expect(named.code).toBe(1);
@@ -273,7 +284,7 @@ describe("verify-token against a fake Cloudflare API", () => {
     const dev = repoStack("dev");
     await serve([stackToken(dev)], {
       fault: ({ path, seen }) =>
-        path === `/zones/${ZONE_DEV}` && seen < 2
+        path === `/zones/${ZONE_DEV}/workers/routes` && seen < 2
           ? { kind: "status", status: 502, message: "Bad gateway" }
           : undefined,
     });
@@ -290,7 +301,7 @@ describe("verify-token against a fake Cloudflare API", () => {
     expect(run.lines[0]).toMatch(
       /^FAIL verify endpoint \(account-owned token\): .*got no answer within 150 ms \(2 attempts\)/,
     );
-    expect(run.lines[0]).toContain("fix: check --api-base-url and the network, or raise --timeout-ms");
+    expect(run.lines[0]).toContain("fix: check the network path to the API, or raise --timeout-ms");
     expect(run.lines.at(-1)).toBe("0 passed, 2 failed");
     expect(run.ms).toBeLessThan(3_000);
     await fake!.close();
@@ -311,14 +322,17 @@ describe("verify-token against a fake Cloudflare API", () => {
     await closed.close();
     const run = await verify(["--stack", "dev"]);
     expect(run.lines[0]).toMatch(
-      /got connection failed \(3 attempts\): connect ECONNREFUSED 127\.0\.0\.1:\d+/,
+      /got connection refused \(3 attempts\): connect ECONNREFUSED 127\.0\.0\.1:\d+/,
     );
+    expect(run.lines[0]).toContain("nothing accepts connections at the API address");
+    expect(run.lines[0]).toContain("fix: check the host and port in --api-base-url");
+    expect(run.lines[0]).not.toContain("--timeout-ms");
     expect(run.code).toBe(1);
   });
 
   it("prints one JSON document with --json", async () => {
     const dev = repoStack("dev");
-    const grants = rightSizedGrants(dev).filter((grant) => grant.permission !== "Workers KV Storage Write");
+    const grants = rightSizedGrants(dev).filter((grant) => grant.permission !== "Workers Scripts Write");
     await serve([stackToken(dev, { grants })]);
     const run = await verify(["--stack", "dev", "--json"]);
     const doc = JSON.parse(run.stdout) as {
@@ -331,7 +345,7 @@ describe("verify-token against a fake Cloudflare API", () => {
     expect(doc.ok).toBe(false);
     expect(doc.summary).toBe("12 passed, 1 failed");
     expect(doc.checks.filter((check) => !check.passed).map((check) => check.missing)).toEqual([
-      [`Workers KV Storage Write on com.cloudflare.api.account.${ACCOUNT_DEV}`],
+      [`Workers Scripts Write on com.cloudflare.api.account.${ACCOUNT_DEV}`],
     ]);
     expect(run.code).toBe(1);
   });

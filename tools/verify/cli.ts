@@ -10,11 +10,11 @@
  */
 import { parseArgs } from "node:util";
 
-import { Cloudflare } from "cloudflare";
-
 import { ConfigError } from "../../lib/config";
 import { StackFileError } from "../shared/stack-file";
 import { PlanError } from "./probes";
+import { runAdminVerification } from "./admin";
+import { createClient } from "./endpoints";
 import { formatJson, formatText, redact, redactDeep } from "./report";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry";
 import { runVerification } from "./run";
@@ -25,17 +25,25 @@ export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
-export const USAGE = `usage: npm run verify-token -- --stack <name> [--json] [--api-base-url URL] [--timeout-ms N]
-                            [--foreign-zone ZONE_ID] [--foreign-account ACCOUNT_ID]
+export const DEFAULT_DEADLINE_MS = 60_000;
 
-Checks that the token in CLOUDFLARE_API_TOKEN has exactly the access stack <name> needs.
+/** Where the admin credential is read from, first match wins. */
+export const ADMIN_TOKEN_VARIABLES = ["CLOUDFLARE_ADMIN_API_TOKEN", "CLOUDFLARE_API_TOKEN"] as const;
+
+export const USAGE = `usage: npm run verify-token -- --stack <name> [--admin] [--json] [--api-base-url URL]
+                            [--timeout-ms N] [--deadline-ms N] [--foreign-zone ZONE_ID] [--foreign-account ACCOUNT_ID]
+
+Checks that the deploy token in CLOUDFLARE_API_TOKEN has exactly the access stack <name> needs;
+with --admin, that the admin credential can mint that token.
   --stack NAME            the stack whose Pulumi.<name>.yaml defines the needs (required)
+  --admin                 check the admin credential (${ADMIN_TOKEN_VARIABLES.join(", else ")}) instead
   --json                  print one JSON document instead of lines
   --api-base-url URL      Cloudflare API base (default ${DEFAULT_API_BASE_URL})
   --timeout-ms N          deadline for each try of each call (default ${DEFAULT_RETRY_POLICY.timeoutMs})
+  --deadline-ms N         deadline for the whole run (default ${DEFAULT_DEADLINE_MS})
   --foreign-zone ID       a zone outside the stack the token must not reach (default: list zones)
   --foreign-account ID    another account the token must not reach
-The token is read from CLOUDFLARE_API_TOKEN only and is never printed.
+Tokens are read from the environment only and are never printed.
 Exit codes: 0 all checks passed, 1 a check failed, 2 usage or configuration error.
 `;
 
@@ -50,7 +58,7 @@ export interface CliIo {
   readonly now?: () => Date;
 }
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
 const HEX32 = /^[0-9a-f]{32}$/;
 const SAFE_OPTION_NAME = /^--?[A-Za-z][A-Za-z0-9-]{0,40}$/;
@@ -60,6 +68,8 @@ interface CliOptions {
   readonly json: boolean;
   readonly apiBaseUrl: string;
   readonly timeoutMs: number;
+  readonly deadlineMs: number;
+  readonly admin: boolean;
   readonly foreignZoneId?: string;
   readonly foreignAccountId?: string;
 }
@@ -90,6 +100,8 @@ export function parseCliArgs(argv: readonly string[]): CliOptions | "help" {
         json: { type: "boolean", default: false },
         "api-base-url": { type: "string" },
         "timeout-ms": { type: "string" },
+        "deadline-ms": { type: "string" },
+        admin: { type: "boolean", default: false },
         "foreign-zone": { type: "string" },
         "foreign-account": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
@@ -130,13 +142,12 @@ export function parseCliArgs(argv: readonly string[]): CliOptions | "help" {
     );
   }
 
-  let timeoutMs = DEFAULT_RETRY_POLICY.timeoutMs;
-  if (values["timeout-ms"] !== undefined) {
-    const raw = values["timeout-ms"];
-    if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 600_000) {
-      throw new UsageError("--timeout-ms must be a whole number of milliseconds between 1 and 600000");
-    }
-    timeoutMs = Number(raw);
+  const timeoutMs = milliseconds("--timeout-ms", values["timeout-ms"], DEFAULT_RETRY_POLICY.timeoutMs);
+  const deadlineMs = milliseconds("--deadline-ms", values["deadline-ms"], DEFAULT_DEADLINE_MS);
+  if (values.admin && (values["foreign-zone"] !== undefined || values["foreign-account"] !== undefined)) {
+    throw new UsageError(
+      "--foreign-zone and --foreign-account check the deploy token; they do not apply with --admin",
+    );
   }
   for (const [flag, value] of [
     ["--foreign-zone", values["foreign-zone"]],
@@ -151,12 +162,25 @@ export function parseCliArgs(argv: readonly string[]): CliOptions | "help" {
     json: values.json,
     apiBaseUrl: apiBaseUrl.replace(/\/+$/, ""),
     timeoutMs,
+    deadlineMs,
+    admin: values.admin,
     ...(values["foreign-zone"] === undefined ? {} : { foreignZoneId: values["foreign-zone"] }),
     ...(values["foreign-account"] === undefined ? {} : { foreignAccountId: values["foreign-account"] }),
   };
 }
 
+/** A whole number of milliseconds between 1 and 600000, or the default when absent. */
+function milliseconds(flag: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 600_000) {
+    throw new UsageError(`${flag} must be a whole number of milliseconds between 1 and 600000`);
+  }
+  return Number(raw);
+}
+
 const KNOWN_OPTIONS = [
+  "--deadline-ms",
+  "--admin",
   "--stack",
   "--json",
   "--api-base-url",
@@ -170,26 +194,45 @@ function isKnownOption(arg: string): boolean {
   return KNOWN_OPTIONS.includes(arg.split("=")[0]!);
 }
 
-/** The token from the environment, or a UsageError that never quotes it. */
+/** The deploy token from the environment, or a UsageError that never quotes it. */
 export function tokenFromEnv(env: Readonly<Record<string, string | undefined>>): string {
-  const raw = env.CLOUDFLARE_API_TOKEN;
-  if (raw === undefined || raw.trim() === "") {
-    throw new UsageError(
-      "CLOUDFLARE_API_TOKEN is not set: export the deploy token to verify (it is never printed)",
-    );
+  return tokenFromVariables(env, ["CLOUDFLARE_API_TOKEN"], "the deploy token to verify");
+}
+
+/** The admin credential: CLOUDFLARE_ADMIN_API_TOKEN, else CLOUDFLARE_API_TOKEN (what Pulumi's provider reads). */
+export function adminTokenFromEnv(env: Readonly<Record<string, string | undefined>>): string {
+  return tokenFromVariables(env, ADMIN_TOKEN_VARIABLES, "the admin credential");
+}
+
+/** The first variable that is set, checked for printable characters; never quoted. */
+export function tokenFromVariables(
+  env: Readonly<Record<string, string | undefined>>,
+  names: readonly string[],
+  what: string,
+): string {
+  const name = names.find((candidate) => (env[candidate] ?? "").trim() !== "");
+  if (name === undefined) {
+    throw new UsageError(`${names.join(" or ")} is not set: export ${what} (it is never printed)`);
   }
-  const token = raw.trim();
+  const token = env[name]!.trim();
   if (!/^[\x21-\x7e]+$/.test(token)) {
     throw new UsageError(
-      "CLOUDFLARE_API_TOKEN contains spaces or non-printable characters (value not shown); copy the token again",
+      `${name} contains spaces or non-printable characters (value not shown); copy the token again`,
     );
   }
   return token;
 }
 
+/** The token a run will use, for redaction from the first line printed (usage errors included). */
+function tokenForRedaction(argv: readonly string[], env: Readonly<Record<string, string | undefined>>) {
+  const names = argv.includes("--admin") ? ADMIN_TOKEN_VARIABLES : (["CLOUDFLARE_API_TOKEN"] as const);
+  const name = names.find((candidate) => (env[candidate] ?? "").trim() !== "");
+  return name === undefined ? undefined : env[name]!.trim();
+}
+
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   // Redact from the start: even a usage error must not be able to echo the token.
-  let token: string | undefined = io.env.CLOUDFLARE_API_TOKEN?.trim() || undefined;
+  let token: string | undefined = tokenForRedaction(argv, io.env);
   const out = (text: string) => io.stdout(redact(text, token));
   const err = (text: string) => io.stderr(redact(text, token));
   try {
@@ -198,21 +241,28 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       out(USAGE);
       return EXIT_OK;
     }
-    token = tokenFromEnv(io.env);
+    token = options.admin ? adminTokenFromEnv(io.env) : tokenFromEnv(io.env);
     const config = loadStackConfig(io.root, options.stack);
-    const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, timeoutMs: options.timeoutMs, ...io.retry };
-    const client = new Cloudflare({
-      apiToken: token,
-      // Never fall back to other credentials or settings from the environment.
-      apiKey: null,
-      apiEmail: null,
-      userServiceKey: null,
-      baseURL: options.apiBaseUrl,
-      maxRetries: 0,
-      timeout: retry.timeoutMs,
-      logLevel: "off",
-    });
+    const retry: RetryPolicy = {
+      ...DEFAULT_RETRY_POLICY,
+      timeoutMs: options.timeoutMs,
+      deadline: Date.now() + options.deadlineMs,
+      ...io.retry,
+    };
+    const client = createClient({ token, apiBaseUrl: options.apiBaseUrl, timeoutMs: retry.timeoutMs });
+    if (options.admin) {
+      const report = await runAdminVerification(config, {
+        client,
+        retry,
+        deadlineMs: options.deadlineMs,
+        ...(io.now === undefined ? {} : { now: io.now }),
+      });
+      const safe = redactDeep(report, token);
+      out(options.json ? formatJson(safe) : formatText(safe));
+      return report.failed === 0 ? EXIT_OK : EXIT_FAILED;
+    }
     const report = await runVerification(config, {
+      deadlineMs: options.deadlineMs,
       client,
       retry,
       ...(io.now === undefined ? {} : { now: io.now }),

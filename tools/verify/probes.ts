@@ -13,7 +13,7 @@ import { permissionByName } from "../../policies/lib/permission-catalog";
 import { accountResource, zoneResource } from "../../policies/lib/resources";
 import type { StackConfig } from "../../lib/config";
 import { footprintOf } from "../../lib/footprint";
-import { endpointPath } from "./endpoints";
+import { ENDPOINT_FACTS, endpointPath } from "./endpoints";
 import type { Endpoint, NegativeProbe, PositiveProbe, Probe } from "./types";
 
 const ACCOUNT_PREFIX = "com.cloudflare.api.account.";
@@ -26,83 +26,67 @@ export interface ProbeOptions {
   readonly foreignAccountId?: string;
 }
 
-interface ProbeKind {
-  readonly build: (id: string, config: StackConfig) => Endpoint;
-  readonly label: (id: string, config: StackConfig) => string;
-}
+type ProbeKind = keyof typeof ENDPOINT_FACTS;
+
+const ACCOUNT_KINDS = [
+  "account-settings",
+  "worker-scripts",
+  "kv-namespaces",
+  "r2-buckets",
+  "worker-tails",
+  "account-tokens",
+] as const satisfies readonly ProbeKind[];
+const ZONE_KINDS = [
+  "zone",
+  "worker-routes",
+  "dns-records",
+  "custom-hostnames",
+] as const satisfies readonly ProbeKind[];
 
 const zoneLabel = (id: string, config: StackConfig) => {
   const zone = config.zones.find((candidate) => candidate.id === id);
   return zone === undefined ? `zone ${id}` : `zone ${zone.name}`;
 };
 
-const accountKinds = {
-  settings: {
-    build: (accountId) => ({ kind: "account-settings", accountId }),
-    label: () => "read account settings",
-  },
-  scripts: {
-    build: (accountId) => ({ kind: "worker-scripts", accountId }),
-    label: () => "list Worker scripts on the account",
-  },
-  kv: {
-    build: (accountId) => ({ kind: "kv-namespaces", accountId }),
-    label: () => "list KV namespaces on the account",
-  },
-  r2: {
-    build: (accountId) => ({ kind: "r2-buckets", accountId }),
-    label: () => "list R2 buckets on the account",
-  },
-  tails: {
-    build: (accountId, config) => ({ kind: "worker-tails", accountId, script: config.worker.name }),
-    label: (_id, config) => `list tails of Worker ${config.worker.name}`,
-  },
-  tokens: {
-    build: (accountId) => ({ kind: "account-tokens", accountId }),
-    label: () => "list account API tokens",
-  },
-} satisfies Record<string, ProbeKind>;
+function accountEndpoint(
+  kind: (typeof ACCOUNT_KINDS)[number],
+  accountId: string,
+  config: StackConfig,
+): Endpoint {
+  return kind === "worker-tails" ? { kind, accountId, script: config.worker.name } : { kind, accountId };
+}
 
-const zoneKinds = {
-  zone: { build: (zoneId) => ({ kind: "zone", zoneId }), label: (id, c) => `read ${zoneLabel(id, c)}` },
-  routes: {
-    build: (zoneId) => ({ kind: "worker-routes", zoneId }),
-    label: (id, c) => `list Worker routes on ${zoneLabel(id, c)}`,
-  },
-  dns: {
-    build: (zoneId) => ({ kind: "dns-records", zoneId }),
-    label: (id, c) => `list DNS records on ${zoneLabel(id, c)}`,
-  },
-  hostnames: {
-    build: (zoneId) => ({ kind: "custom-hostnames", zoneId }),
-    label: (id, c) => `list custom hostnames on ${zoneLabel(id, c)}`,
-  },
-} satisfies Record<string, ProbeKind>;
+const LABELS: Record<ProbeKind, (id: string, config: StackConfig) => string> = {
+  "account-settings": () => "read account settings",
+  "worker-scripts": () => "list Worker scripts on the account",
+  "kv-namespaces": () => "list KV namespaces on the account",
+  "r2-buckets": () => "list R2 buckets on the account",
+  "worker-tails": (_id, config) => `list tails of Worker ${config.worker.name}`,
+  "account-tokens": () => "list account API tokens",
+  "user-tokens": () => "list the user's API tokens",
+  zone: (id, config) => `read ${zoneLabel(id, config)}`,
+  "worker-routes": (id, config) => `list Worker routes on ${zoneLabel(id, config)}`,
+  "dns-records": (id, config) => `list DNS records on ${zoneLabel(id, config)}`,
+  "custom-hostnames": (id, config) => `list custom hostnames on ${zoneLabel(id, config)}`,
+};
 
 /**
- * The read-only call that proves each account- or zone-scoped permission the catalog knows.
- * (User-scoped permissions can never be part of a stack's grants.) A test keeps this complete.
+ * The read-only call that proves a permission: among the calls of its scope that accept it, the
+ * one that accepts the fewest groups (so success says the most), preferring calls that need no
+ * existing object. Undefined when no probe call accepts the permission.
  */
-export const PROBE_FOR_PERMISSION: Readonly<Record<string, ProbeKind>> = {
-  "Account Settings Read": accountKinds.settings,
-  "Workers Scripts Read": accountKinds.scripts,
-  "Workers Scripts Write": accountKinds.scripts,
-  "Workers KV Storage Read": accountKinds.kv,
-  "Workers KV Storage Write": accountKinds.kv,
-  "Workers R2 Storage Read": accountKinds.r2,
-  "Workers R2 Storage Write": accountKinds.r2,
-  "Workers Tail Read": accountKinds.tails,
-  "Account API Tokens Read": accountKinds.tokens,
-  "Account API Tokens Write": accountKinds.tokens,
-  "Zone Read": zoneKinds.zone,
-  "Zone Write": zoneKinds.zone,
-  "Workers Routes Read": zoneKinds.routes,
-  "Workers Routes Write": zoneKinds.routes,
-  "DNS Read": zoneKinds.dns,
-  "DNS Write": zoneKinds.dns,
-  "SSL and Certificates Read": zoneKinds.hostnames,
-  "SSL and Certificates Write": zoneKinds.hostnames,
-};
+export function probeKindFor(permission: string): ProbeKind | undefined {
+  const scope = permissionByName(permission)?.scope;
+  const kinds: readonly ProbeKind[] =
+    scope === "account" ? ACCOUNT_KINDS : scope === "zone" ? ZONE_KINDS : [];
+  return kinds
+    .filter((kind) => ENDPOINT_FACTS[kind].acceptedGroups.includes(permission))
+    .sort(
+      (a, b) =>
+        Number(ENDPOINT_FACTS[a].needsObject) - Number(ENDPOINT_FACTS[b].needsObject) ||
+        ENDPOINT_FACTS[a].acceptedGroups.length - ENDPOINT_FACTS[b].acceptedGroups.length,
+    )[0];
+}
 
 export class PlanError extends Error {
   override readonly name = "PlanError";
@@ -129,14 +113,19 @@ export function grantPhrase(grant: { permission: string; resource: string }): st
 export function positiveProbes(config: StackConfig): PositiveProbe[] {
   const byPath = new Map<string, { endpoint: Endpoint; name: string; grants: DerivedGrant[] }>();
   for (const grant of stackGrants(config)) {
-    const kind = PROBE_FOR_PERMISSION[grant.permission];
+    const kind = probeKindFor(grant.permission);
     if (kind === undefined) {
       throw new PlanError(`no read-only probe is known for "${grant.permission}"`);
     }
     const { id } = resourceId(grant.resource);
-    const endpoint = kind.build(id, config);
+    const endpoint: Endpoint =
+      kind === "user-tokens"
+        ? { kind }
+        : (ZONE_KINDS as readonly string[]).includes(kind)
+          ? ({ kind, zoneId: id } as Endpoint)
+          : accountEndpoint(kind as (typeof ACCOUNT_KINDS)[number], id, config);
     const path = endpointPath(endpoint);
-    const entry = byPath.get(path) ?? { endpoint, name: kind.label(id, config), grants: [] };
+    const entry = byPath.get(path) ?? { endpoint, name: LABELS[kind](id, config), grants: [] };
     entry.grants.push(grant);
     byPath.set(path, entry);
   }
@@ -166,41 +155,84 @@ const IN_STACK_REFUSALS = [401, 403] as const;
 /** An id outside the stack may also come back as "no such object" (400 code 7003, 404). */
 const FOREIGN_REFUSALS = [400, 401, 403, 404] as const;
 
+/**
+ * Whether the stack's token would be let through `kind` on `resource`: it holds one of the call's
+ * accepted groups there. A group of the other scope (an account group a zone call accepts) counts
+ * wherever it is held: how Cloudflare applies it across scopes is not published, so the call is
+ * not probed rather than risk a false alarm.
+ */
+function stackMayCall(kind: ProbeKind, resource: string, grants: readonly DerivedGrant[]): boolean {
+  const accepted = new Set(ENDPOINT_FACTS[kind].acceptedGroups);
+  const callScope = resource.startsWith(ZONE_PREFIX) ? "zone" : "account";
+  return grants.some(
+    (grant) =>
+      accepted.has(grant.permission) &&
+      (grant.resource === resource || permissionByName(grant.permission)?.scope !== callScope),
+  );
+}
+
+/** "DNS Read or DNS Write": the catalog's groups of the call's scope that it accepts. */
+function excessGroups(kind: ProbeKind, scope: "account" | "zone" | "user"): string {
+  const names = ENDPOINT_FACTS[kind].acceptedGroups.filter((name) => permissionByName(name)?.scope === scope);
+  return [...new Set(names)].join(" or ");
+}
+
+const NEGATIVE_WHY: Partial<Record<ProbeKind, string>> = {
+  "account-tokens": "a deploy token must not read or create account tokens: it could mint itself wider ones",
+  "user-tokens": "a deploy token must not read or create API tokens: it could mint itself wider ones",
+  "dns-records": "deploying a Worker never touches DNS; a token that can read DNS can usually change it too",
+  "kv-namespaces":
+    "the app's deploy binds the KV namespace Pulumi created by id; it never lists or creates one",
+  "r2-buckets": "the app's deploy never manages R2 buckets",
+  "worker-routes": "the app's deploy attaches no routes on this zone",
+  "custom-hostnames": "the app's deploy never manages custom hostnames",
+};
+
 export function negativeProbes(config: StackConfig, options: ProbeOptions = {}): Probe[] {
+  const grants = stackGrants(config);
   const positivePaths = new Set(positiveProbes(config).map((probe) => endpointPath(probe.endpoint)));
   const probes: Probe[] = [];
   const add = (probe: NegativeProbe) => {
     if (!positivePaths.has(endpointPath(probe.endpoint))) probes.push(probe);
   };
-  const account = accountResource(config.accountId);
+  const negative = (
+    kind: ProbeKind,
+    endpoint: Endpoint,
+    id: string,
+    resource: string,
+    scope: "account" | "zone",
+  ) => {
+    if (stackMayCall(kind, resource, grants)) return;
+    const groups = excessGroups(kind, scope);
+    if (groups === "") return; // accepts no group the catalog knows: nothing to name
+    add({
+      type: "negative",
+      name: LABELS[kind](id, config),
+      endpoint,
+      excess: `${groups} on ${resource}`,
+      why: NEGATIVE_WHY[kind] ?? "the stack's grants include no group this call accepts",
+      refusedStatuses: IN_STACK_REFUSALS,
+    });
+  };
 
   if (config.token.owner === "user") {
     add({
       type: "negative",
-      name: "list the user's API tokens",
+      name: LABELS["user-tokens"]("", config),
       endpoint: { kind: "user-tokens" },
-      excess: "API Tokens Read or API Tokens Write (user level)",
-      why: "a deploy token must not read or create API tokens: it could mint itself wider ones",
+      excess: `${excessGroups("user-tokens", "user")} (user level)`,
+      why: NEGATIVE_WHY["user-tokens"]!,
       refusedStatuses: IN_STACK_REFUSALS,
     });
   }
-  add({
-    type: "negative",
-    name: "list account API tokens",
-    endpoint: { kind: "account-tokens", accountId: config.accountId },
-    excess: `Account API Tokens Read or Account API Tokens Write on ${account}`,
-    why: "a deploy token must not read or create account tokens: it could mint itself wider ones",
-    refusedStatuses: IN_STACK_REFUSALS,
-  });
+  const account = accountResource(config.accountId);
+  for (const kind of ACCOUNT_KINDS) {
+    negative(kind, accountEndpoint(kind, config.accountId, config), config.accountId, account, "account");
+  }
   for (const zone of config.zones) {
-    add({
-      type: "negative",
-      name: `list DNS records on zone ${zone.name}`,
-      endpoint: { kind: "dns-records", zoneId: zone.id },
-      excess: `DNS Read or DNS Write on ${zoneResource(zone.id)}`,
-      why: "deploying a Worker never touches DNS; a token that can read DNS can usually change it too",
-      refusedStatuses: IN_STACK_REFUSALS,
-    });
+    for (const kind of ZONE_KINDS) {
+      negative(kind, { kind, zoneId: zone.id } as Endpoint, zone.id, zoneResource(zone.id), "zone");
+    }
   }
   if (options.foreignZoneId !== undefined) {
     add({
@@ -245,6 +277,12 @@ export function negativeProbes(config: StackConfig, options: ProbeOptions = {}):
 
 /** Every probe for the stack: positive first, then negative. */
 export function planProbes(config: StackConfig, options: ProbeOptions = {}): Probe[] {
+  if (config.codeDeployedBy === "pulumi") {
+    throw new PlanError(
+      `stack ${config.stack} has codeDeployedBy: pulumi, so it has no deploy token to verify; ` +
+        `check the admin credential instead: npm run verify-token -- --stack ${config.stack} --admin`,
+    );
+  }
   if (options.foreignZoneId !== undefined && config.zones.some((zone) => zone.id === options.foreignZoneId)) {
     throw new PlanError(`--foreign-zone ${options.foreignZoneId} is one of the stack's own zones`);
   }
@@ -254,10 +292,10 @@ export function planProbes(config: StackConfig, options: ProbeOptions = {}): Pro
   return [...positiveProbes(config), ...negativeProbes(config, options)];
 }
 
-/** The catalog permissions (account and zone scope) with no probe; empty while the map is complete. */
+/** The catalog permissions (account and zone scope) no probe call accepts; empty while the facts cover them. */
 export function unprobedPermissions(names: readonly string[]): string[] {
   return names.filter((name) => {
     const group = permissionByName(name);
-    return group !== undefined && group.scope !== "user" && PROBE_FOR_PERMISSION[group.name] === undefined;
+    return group !== undefined && group.scope !== "user" && probeKindFor(group.name) === undefined;
   });
 }

@@ -5,9 +5,9 @@
  * `maxDelayMs`, and a longer ask is reported rather than obeyed), 408/409/5xx and timeouts or
  * connection errors back off exponentially. No call can hang.
  */
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "cloudflare";
+import { APIConnectionTimeoutError, APIError, APIUserAbortError } from "cloudflare";
 
-import type { CallOptions } from "./endpoints";
+import { NotAnApiAnswer, RedirectRefused, type CallOptions } from "./endpoints";
 
 export interface RetryPolicy {
   /** Total tries per call, at least 1. */
@@ -20,6 +20,11 @@ export interface RetryPolicy {
   readonly maxDelayMs: number;
   /** Injected in tests; defaults to setTimeout. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * The whole run's deadline (epoch ms, Date.now clock): no try starts after it and no try or wait
+   * runs past it, whatever timeoutMs, attempts and Retry-After add up to.
+   */
+  readonly deadline?: number;
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
@@ -46,7 +51,32 @@ export type CallOutcome<T> =
       readonly retryAfterMs?: number;
     }
   | { readonly ok: false; readonly kind: "timeout"; readonly attempts: number; readonly timeoutMs: number }
+  /** The run's overall deadline passed before or during this call. */
+  | { readonly ok: false; readonly kind: "deadline"; readonly attempts: number }
+  /** The API host's name did not resolve. */
+  | { readonly ok: false; readonly kind: "dns"; readonly message: string; readonly attempts: number }
+  /** Nothing listens at the API address. */
+  | { readonly ok: false; readonly kind: "refused"; readonly message: string; readonly attempts: number }
+  /** The answer was a redirect; never followed. */
+  | {
+      readonly ok: false;
+      readonly kind: "redirect";
+      readonly status: number;
+      readonly targetOrigin: string | undefined;
+      readonly sameOrigin: boolean;
+      readonly attempts: number;
+    }
+  /** The answer was not Cloudflare's JSON envelope, or not shaped as documented. */
+  | {
+      readonly ok: false;
+      readonly kind: "not-api";
+      readonly status: number;
+      readonly problem: string;
+      readonly attempts: number;
+    }
   | { readonly ok: false; readonly kind: "connection"; readonly message: string; readonly attempts: number };
+
+export type CallFailure = Exclude<CallOutcome<unknown>, { ok: true }>;
 
 const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -83,6 +113,45 @@ function rootCause(error: Error): string {
   return (current as Error).message || error.message;
 }
 
+/** Every error in a cause chain, outermost first. */
+function causeChain(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 6 && current !== undefined && current !== null; depth++) {
+    chain.push(current);
+    current = (current as { cause?: unknown }).cause;
+  }
+  return chain;
+}
+
+const DNS_CODES = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_NODATA", "EAI_NONAME", "EAI_FAIL"]);
+
+/** A failure that is not an HTTP status: what kind, from the whole cause chain. */
+function classifyThrown(error: unknown, attempt: number): CallFailure | undefined {
+  const chain = causeChain(error);
+  for (const link of chain) {
+    if (link instanceof RedirectRefused) {
+      return {
+        ok: false,
+        kind: "redirect",
+        status: link.status,
+        targetOrigin: link.targetOrigin,
+        sameOrigin: link.sameOrigin,
+        attempts: attempt,
+      };
+    }
+    if (link instanceof NotAnApiAnswer) {
+      return { ok: false, kind: "not-api", status: link.status, problem: link.problem, attempts: attempt };
+    }
+  }
+  const codes = chain.map((link) => (link as { code?: unknown }).code).filter((c) => typeof c === "string");
+  const message = error instanceof Error ? rootCause(error) : String(error);
+  if (codes.some((code) => DNS_CODES.has(code as string)))
+    return { ok: false, kind: "dns", message, attempts: attempt };
+  if (codes.includes("ECONNREFUSED")) return { ok: false, kind: "refused", message, attempts: attempt };
+  return undefined;
+}
+
 /** Runs one try under a hard deadline that covers the whole call, body included. */
 async function withDeadline<T>(call: (options: CallOptions) => Promise<T>, timeoutMs: number): Promise<T> {
   const controller = new AbortController();
@@ -109,21 +178,25 @@ export async function callWithRetry<T>(
 ): Promise<CallOutcome<T>> {
   const attempts = Math.max(1, Math.floor(policy.attempts));
   const sleep = policy.sleep ?? sleepFor;
-  let last: CallOutcome<T> = { ok: false, kind: "connection", message: "not attempted", attempts: 0 };
+  const remaining = () => (policy.deadline === undefined ? Infinity : policy.deadline - Date.now());
+  let last: CallOutcome<T> = { ok: false, kind: "deadline", attempts: 0 };
   for (let attempt = 1; attempt <= attempts; attempt++) {
+    const left = remaining();
+    if (left <= 0) return attempt === 1 ? last : { ok: false, kind: "deadline", attempts: attempt - 1 };
+    const cappedByDeadline = left < policy.timeoutMs;
     const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
     let wait = backoff;
     try {
-      return { ok: true, value: await withDeadline(call, policy.timeoutMs), attempts: attempt };
+      const tryTimeout = Math.max(1, Math.min(policy.timeoutMs, Math.ceil(left)));
+      return { ok: true, value: await withDeadline(call, tryTimeout), attempts: attempt };
     } catch (error) {
       if (
         error instanceof DeadlineExceeded ||
         error instanceof APIConnectionTimeoutError ||
         error instanceof APIUserAbortError
       ) {
+        if (cappedByDeadline) return { ok: false, kind: "deadline", attempts: attempt };
         last = { ok: false, kind: "timeout", attempts: attempt, timeoutMs: policy.timeoutMs };
-      } else if (error instanceof APIConnectionError) {
-        last = { ok: false, kind: "connection", message: rootCause(error), attempts: attempt };
       } else if (error instanceof APIError && typeof error.status === "number") {
         const status = error.status;
         last = { ok: false, kind: "http", status, errors: errorDetails(error), attempts: attempt };
@@ -135,12 +208,22 @@ export async function callWithRetry<T>(
           wait = asked;
         }
       } else {
-        // Not an HTTP answer the SDK understood (e.g. a body that is not JSON): not worth retrying.
-        const message = error instanceof Error ? error.message : String(error);
-        return { ok: false, kind: "connection", message, attempts: attempt };
+        const known = classifyThrown(error, attempt);
+        // A redirect or an answer that is not the API's is not worth retrying; neither is a name
+        // that does not resolve. A refused or reset connection may be a restart: retried.
+        if (known !== undefined && known.kind !== "refused") return known;
+        last = known ?? {
+          ok: false,
+          kind: "connection",
+          message: error instanceof Error ? rootCause(error) : String(error),
+          attempts: attempt,
+        };
       }
     }
-    if (attempt < attempts) await sleep(wait);
+    if (attempt < attempts) {
+      if (wait >= remaining()) return { ok: false, kind: "deadline", attempts: attempt };
+      await sleep(wait);
+    }
   }
   return last;
 }
@@ -163,7 +246,74 @@ export function describeFailure(outcome: Exclude<CallOutcome<unknown>, { ok: tru
     }
     case "timeout":
       return `no answer within ${outcome.timeoutMs} ms (${tries})`;
+    case "deadline":
+      return outcome.attempts === 0
+        ? "not run: the overall deadline had passed"
+        : `cut off by the overall deadline (${tries})`;
+    case "dns":
+      return `the API host name did not resolve (${outcome.message})`;
+    case "refused":
+      return `connection refused (${tries}): ${outcome.message}`;
+    case "redirect":
+      return outcome.sameOrigin
+        ? `${outcome.status} redirect within the API origin (not followed)`
+        : `${outcome.status} redirect to another origin, ${outcome.targetOrigin ?? "unreadable Location"} (not followed)`;
+    case "not-api":
+      return `${outcome.status} ${outcome.problem}`;
     case "connection":
       return `connection failed (${tries}): ${outcome.message}`;
+  }
+}
+
+/**
+ * Why a call failed for reasons other than the token's permissions, and what to do: one message
+ * and fix per kind, so a DNS failure never advises a longer timeout.
+ */
+export function transportAdvice(outcome: CallFailure): { why: string; fix: string } {
+  switch (outcome.kind) {
+    case "deadline":
+      return {
+        why: "the run's overall deadline passed before this check could finish, so it is unproven",
+        fix: "re-run with a larger --deadline-ms, or find out why the API is slow (earlier checks show the waits)",
+      };
+    case "timeout":
+      return {
+        why: "the API did not answer in time, so the check is unproven",
+        fix: "check the network path to the API, or raise --timeout-ms; then re-run",
+      };
+    case "dns":
+      return {
+        why: "the API's host name does not resolve, so nothing reached Cloudflare",
+        fix: "check the host in --api-base-url for typos and that DNS works here (a timeout change will not help)",
+      };
+    case "refused":
+      return {
+        why: "nothing accepts connections at the API address, so nothing reached Cloudflare",
+        fix: "check the host and port in --api-base-url (and any proxy); the API is not listening there",
+      };
+    case "redirect":
+      return outcome.sameOrigin
+        ? {
+            why: "the API answered with a redirect; Cloudflare's v4 API does not redirect API calls, so the answer is not trusted",
+            fix: "check --api-base-url (the exact path, e.g. https://api.cloudflare.com/client/v4) and any proxy in between",
+          }
+        : {
+            why: `the answer redirects to another origin (${outcome.targetOrigin ?? "unreadable"}); following it would report answers from a host that never saw the token`,
+            fix: "point --api-base-url at Cloudflare's API itself (https://api.cloudflare.com/client/v4); remove whatever proxy or captive portal redirects",
+          };
+    case "not-api":
+      return {
+        why: "something other than Cloudflare's API answered (not its JSON envelope), so the answer proves nothing",
+        fix: "check --api-base-url and any proxy or captive portal between here and the API",
+      };
+    case "connection":
+      return {
+        why: "the connection to the API failed, so the check is unproven",
+        fix: "check the network path to the API; then re-run",
+      };
+    case "http":
+      return outcome.status === 429 || outcome.status >= 500
+        ? { why: "the API is rate limiting or failing", fix: "re-run the verifier later" }
+        : { why: `the API answered ${outcome.status}`, fix: "re-run the verifier later" };
   }
 }

@@ -9,7 +9,7 @@ import { DAY_MS, rotationWindow, toRfc3339 } from "../../policies/lib/rotation";
 import type { StackConfig } from "../../lib/config";
 import { callEndpoint, describeRequest, listZonesPage, verifyPath, verifyToken } from "./endpoints";
 import { planProbes, grantPhrase, type ProbeOptions } from "./probes";
-import { callWithRetry, describeFailure, type CallOutcome, type RetryPolicy } from "./retry";
+import { callWithRetry, describeFailure, transportAdvice, type CallFailure, type RetryPolicy } from "./retry";
 import type {
   CheckResult,
   NegativeProbe,
@@ -21,6 +21,8 @@ import type {
 export interface RunOptions extends ProbeOptions {
   readonly client: Cloudflare;
   readonly retry: RetryPolicy;
+  /** The overall deadline the CLI set (retry.deadline), for messages. */
+  readonly deadlineMs?: number;
   /** Injected in tests. */
   readonly now?: () => Date;
 }
@@ -28,7 +30,7 @@ export interface RunOptions extends ProbeOptions {
 /** Safety net for GET /zones paging: 50 pages of 50 zones is far more than any stack reaches. */
 const MAX_ZONE_PAGES = 50;
 
-type Failure = Exclude<CallOutcome<unknown>, { ok: true }>;
+type Failure = CallFailure;
 
 function isIpRefusal(outcome: Failure): boolean {
   return (
@@ -54,12 +56,6 @@ function useStackTokenFix(config: StackConfig): string {
     `use the stack's own deploy token (pulumi up --stack ${config.stack} derives exactly this grant set; ` +
     `CI reads it from the deployTokenValue output), or change this token in the dashboard accordingly`
   );
-}
-
-interface VerifyAnswer {
-  readonly status: string;
-  readonly expires_on?: string;
-  readonly not_before?: string;
 }
 
 /** The verify endpoint, and what its answer says. Returns the checks and whether probes can run. */
@@ -91,12 +87,10 @@ async function verifyChecks(
       } else {
         why = "Cloudflare does not know this token (wrong value, deleted, or rolled)";
       }
-    } else if (outcome.kind === "timeout" || outcome.kind === "connection") {
-      why = "the API did not answer; nothing could be checked";
-      fix = "check --api-base-url and the network, or raise --timeout-ms";
-    } else if (outcome.kind === "http" && (outcome.status === 429 || outcome.status >= 500)) {
-      why = "the API is rate limiting or failing; nothing could be checked";
-      fix = "re-run the verifier later";
+    } else {
+      const advice = transportAdvice(outcome);
+      why = `${advice.why}; nothing could be checked`;
+      fix = advice.fix;
     }
     return {
       checks: [
@@ -112,11 +106,14 @@ async function verifyChecks(
         },
       ],
       usable: false,
-      reason: "the verify endpoint did not accept the token",
+      reason:
+        outcome.kind === "http"
+          ? "the verify endpoint did not accept the token"
+          : "Cloudflare's API could not be reached (see the first check)",
     };
   }
 
-  const answer = outcome.value as VerifyAnswer;
+  const answer = outcome.value;
   const checks: CheckResult[] = [
     {
       name,
@@ -286,16 +283,7 @@ async function runPositive(
       fix: `check the account/zone ids in Pulumi.${config.stack}.yaml; if they are right, add ${missing.join(", ")} to the token`,
     };
   }
-  return {
-    ...base,
-    got,
-    passed: false,
-    why: "the call did not complete, so the permission is unproven",
-    fix:
-      outcome.kind === "timeout" || outcome.kind === "connection"
-        ? "check --api-base-url and the network, or raise --timeout-ms; then re-run"
-        : "re-run the verifier later",
-  };
+  return { ...base, got, passed: false, ...transportAdvice(outcome) };
 }
 
 async function runNegative(probe: NegativeProbe, options: RunOptions): Promise<CheckResult> {
@@ -320,16 +308,16 @@ async function runNegative(probe: NegativeProbe, options: RunOptions): Promise<C
   if (outcome.kind === "http" && probe.refusedStatuses.includes(outcome.status)) {
     return { ...base, got, passed: true, why: probe.why };
   }
-  return {
-    ...base,
-    got,
-    passed: false,
-    why: "the call was neither allowed nor refused, so least privilege is unproven",
-    fix:
-      outcome.kind === "timeout" || outcome.kind === "connection"
-        ? "check --api-base-url and the network, or raise --timeout-ms; then re-run"
-        : "re-run the verifier later",
-  };
+  if (outcome.kind === "http") {
+    return {
+      ...base,
+      got,
+      passed: false,
+      why: "the call was neither allowed nor refused, so least privilege is unproven",
+      fix: "re-run the verifier later",
+    };
+  }
+  return { ...base, got, passed: false, ...transportAdvice(outcome) };
 }
 
 async function runZoneVisibility(
@@ -356,13 +344,16 @@ async function runZoneVisibility(
           why: probe.why,
         };
       }
-      return {
-        ...base,
-        got: describeFailure(outcome),
-        passed: false,
-        why: "the zone list could not be read, so least privilege is unproven",
-        fix: "re-run the verifier, or name a zone outside the stack with --foreign-zone <id>",
-      };
+      if (outcome.kind === "http") {
+        return {
+          ...base,
+          got: describeFailure(outcome),
+          passed: false,
+          why: "the zone list could not be read, so least privilege is unproven",
+          fix: "re-run the verifier, or name a zone outside the stack with --foreign-zone <id>",
+        };
+      }
+      return { ...base, got: describeFailure(outcome), passed: false, ...transportAdvice(outcome) };
     }
     seen.push(...outcome.value.zones);
     if (outcome.value.last) break;
@@ -398,7 +389,7 @@ export async function runVerification(config: StackConfig, options: RunOptions):
       got: "not run",
       passed: false,
       why: `${reason ?? "the token is not usable"}, so every probe would only be refused`,
-      fix: "fix the token first, then re-run",
+      fix: "fix what the checks above name first, then re-run",
     });
   } else {
     for (const probe of probes) {
