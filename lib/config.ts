@@ -10,7 +10,7 @@ import { z } from "zod";
 
 import { closestNames, PERMISSION_GROUPS, permissionByName } from "../policies/lib/permission-catalog";
 import { DAY_MS, rotationWindow, toRfc3339 } from "../policies/lib/rotation";
-import { readConfig as readWorkerVars, type WorkerVars } from "../worker/src/config";
+import { readConfig as readWorkerVars } from "../worker/src/config";
 import { WORKER_BINDINGS, WORKER_VAR_NAMES } from "../worker/src/defaults";
 import { currentTime } from "./clock";
 import { coveredBy, everything, parseCidr } from "./ip-ranges";
@@ -937,7 +937,7 @@ function workerVarProblems(values: Parsed, stack: string): ConfigProblem[] {
       });
       continue;
     }
-    const result = readWorkerVars({ [name]: value } as WorkerVars);
+    const result = readWorkerVars({ [name]: value } as Parameters<typeof readWorkerVars>[0]);
     if (!result.ok) {
       problems.push({
         key: at,

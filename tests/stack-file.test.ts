@@ -81,6 +81,43 @@ describe("readStackConfigMap", () => {
     expect(() => readStackConfigMap(dir, "qa")).toThrow(`${join(dir, "Pulumi.qa.yaml")} is not valid YAML`);
   });
 
+  it.each([
+    [
+      "a secure: ciphertext on the failing line",
+      "config:\n  scoped-edge:providerKey:\n    secure: v1:c2VjcmV0LWNpcGhlcnRleHQ=\n   scoped-edge:workerName: x\n",
+      "All mapping items must start at the same column (line 4, column 1) (line not shown: it may hold a secret)",
+    ],
+    [
+      "a pasted plain-text key on the failing line",
+      "config:\n  scoped-edge:workerName: edge\n   scoped-edge:providerKey: gsk_0123456789abcdefABCDEF\n",
+      "Nested mappings are not allowed in compact mappings (line 2, column 27): scoped-edge:workerName: edge",
+    ],
+    [
+      "a value under a secret key",
+      "config:\n  cloudflare:apiToken:\n    0123456789abcdef0123\n    def: x\n",
+      "Implicit keys need to be on a single line (line 3, column 5) (line not shown: it may hold a secret)",
+    ],
+    [
+      "a duplicate key, shown with its control characters escaped",
+      "config:\n  scoped-edge:workerName: a\n  scoped-edge:workerName: b\u001b[8m\n",
+      "Map keys must be unique (line 3, column 3): scoped-edge:workerName: b\\x1b[8m",
+    ],
+  ])("reports invalid YAML without quoting secrets: %s", (_name, yaml, expected) => {
+    const dir = fixture(yaml);
+    let message = "";
+    try {
+      readStackConfigMap(dir, "qa");
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain(`${join(dir, "Pulumi.qa.yaml")} is not valid YAML: `);
+    expect(message).toContain(expected);
+    for (const secret of ["c2VjcmV0", "gsk_", "0123456789abcdef0123", "secure", "\u001b"]) {
+      expect(message).not.toContain(secret);
+    }
+    expect(message.split("\n")).toHaveLength(1);
+  });
+
   it("lists every Pulumi.<stack>.yaml as a stack", () => {
     expect(listStacks(ROOT)).toEqual(["dev", "prod", "staging"]);
   });

@@ -43,9 +43,25 @@ const VALUE_PATTERNS: readonly ValuePattern[] = [
   { label: "a PEM private key", pattern: /-----BEGIN [A-Z ]*PRIVATE KEY-----/ },
 ];
 
+/** Runs this long in the base64 alphabet, mixing upper case, lower case and digits, look like keys. */
+export const MIN_BASE64_SECRET_LENGTH = 32;
+
+/**
+ * Whether `value` holds a run of at least MIN_BASE64_SECRET_LENGTH base64 characters (`+` `/` and a
+ * trailing `=` included) that mixes upper case, lower case and digits: a random key, not a word, a
+ * path or a model id (those are split by '-', '.', or ':' and rarely mix all three classes).
+ */
+export function hasBase64Secret(value: string): boolean {
+  const runs = value.match(new RegExp(`[A-Za-z0-9+/]{${MIN_BASE64_SECRET_LENGTH},}={0,2}`, "g")) ?? [];
+  return runs.some((run) => /[A-Z]/.test(run) && /[a-z]/.test(run) && /[0-9]/.test(run));
+}
+
 /** What `value` looks like when it looks like a secret, else undefined. */
 export function secretValueKind(value: string, minHexLength: number): string | undefined {
   for (const { label, pattern } of VALUE_PATTERNS) if (pattern.test(value)) return label;
+  if (hasBase64Secret(value)) {
+    return `a long random base64 string (${MIN_BASE64_SECRET_LENGTH}+ characters mixing cases and digits)`;
+  }
   const hex = new RegExp(
     `(^|[^0-9a-fA-F])[0-9a-fA-F]{${Math.max(1, Math.floor(minHexLength))},}($|[^0-9a-fA-F])`,
   );

@@ -7,7 +7,11 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parse } from "yaml";
+import { parse, YAMLParseError } from "yaml";
+
+import { looksSecret } from "../../lib/quote-value";
+import { escapeControl } from "../../lib/text";
+import { secretWordsInName } from "../../policies/lib/secret-patterns";
 
 /** What a `secure:` value becomes offline: never the ciphertext, never a real secret. */
 export const SECRET_PLACEHOLDER = "[secret]";
@@ -54,11 +58,57 @@ function fullKey(project: string, key: string): string {
   return key.includes(":") ? key : `${project}:${key}`;
 }
 
+/** The key of a `key: value` line, without quotes and indentation. */
+function lineKey(line: string): string {
+  return /^\s*-?\s*["']?([^"':#]+(?::[^"':#\s]+)?)["']?\s*:(\s|$)/.exec(line)?.[1] ?? "";
+}
+
+/**
+ * Whether a YAML line may be quoted in an error: not a `secure:` ciphertext, not the line of a key
+ * whose name marks a secret (providerKey, apiToken, github:token), nor the value line under one,
+ * and no secret- or key-looking value.
+ */
+function quotable(lines: readonly string[], index: number): boolean {
+  const line = lines[index];
+  if (line === undefined || line.trim() === "") return false;
+  if (/secure/i.test(line) || looksSecret(line)) return false;
+  if (secretWordsInName(lineKey(line)).length > 0) return false;
+  // A value on the line under its key (`providerKey:` then the value indented below).
+  for (let previous = index - 1; previous >= 0; previous--) {
+    const above = lines[previous]!;
+    if (above.trim() === "") continue;
+    const indent = (text: string) => text.length - text.trimStart().length;
+    if (indent(above) < indent(line) && secretWordsInName(lineKey(above)).length > 0) return false;
+    if (indent(above) < indent(line)) break;
+  }
+  return true;
+}
+
+/**
+ * The parse error without the parser's source excerpt, which could print a secret's line: what is
+ * wrong, where, and the offending line only when it is safe to show (control characters escaped).
+ */
+function describeYamlError(error: unknown, text: string): string {
+  if (!(error instanceof YAMLParseError)) return "it could not be parsed";
+  const what = error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+  const position = error.linePos?.[0];
+  if (position === undefined) return what;
+  const lines = text.split(/\r?\n/);
+  const index = position.line - 1;
+  const shown = quotable(lines, index)
+    ? `: ${escapeControl(lines[index]!.trim())}`
+    : lines[index] === undefined || lines[index]!.trim() === ""
+      ? ""
+      : " (line not shown: it may hold a secret)";
+  return `${what} (line ${position.line}, column ${position.col})${shown}`;
+}
+
 function readYaml(path: string): unknown {
+  const text = readFileSync(path, "utf8");
   try {
-    return parse(readFileSync(path, "utf8"));
+    return parse(text);
   } catch (error) {
-    throw new StackFileError(`${path} is not valid YAML: ${(error as Error).message}`);
+    throw new StackFileError(`${path} is not valid YAML: ${describeYamlError(error, text)}`);
   }
 }
 
