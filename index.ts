@@ -2,8 +2,9 @@
  * scoped-edge: a Cloudflare Worker edge stack and its deploy credentials, one stack per
  * environment. This file only reads config and composes; the logic lives in lib/ and policies/lib/.
  *
- * Everything that can fail on bad input (config validation, permission resolution, the Worker
- * bundle) runs before the first resource is registered, so a bad stack deploys nothing.
+ * config -> validated stack -> derivation -> components -> outputs. Everything that can fail on bad
+ * input (config validation, permission resolution, the Worker bundle) runs before the first resource
+ * is registered, so a bad stack deploys nothing. Who owns what: docs/ARCHITECTURE.md#ownership.
  */
 import * as cloudflare from "@pulumi/cloudflare";
 import * as github from "@pulumi/github";
@@ -14,7 +15,8 @@ import { EdgeWorker } from "./components/edge-worker";
 import { GitHubDeploySecret } from "./components/github-deploy-secret";
 import { currentTime } from "./lib/clock";
 import { ConfigError, parseStackConfig, type StackConfig } from "./lib/config";
-import { credentialsTable } from "./lib/credentials";
+import { credentialsTable, deployTokenLocation, requiredAdminGrants } from "./lib/credentials";
+import { wranglerConfigFor } from "./lib/deploy-contract";
 import { footprintOf } from "./lib/footprint";
 import {
   resolvePermissionIds,
@@ -23,6 +25,7 @@ import {
 } from "./lib/permission-lookup";
 import { readProgramConfig } from "./lib/pulumi-config";
 import { bundleWorker } from "./lib/worker-bundle";
+import { COMPATIBILITY_FLAGS } from "./worker/src/defaults";
 import { deriveGrants, grantsToPolicies } from "./policies/lib/derive";
 import { resourcesJson } from "./policies/lib/resources";
 import { rotationWindow, toRfc3339 } from "./policies/lib/rotation";
@@ -57,21 +60,33 @@ function resolveOrExplain(names: string[], rows: PermissionGroupRow[]): Map<stri
   }
 }
 
-export = async () => {
-  const config = loadConfig();
-  const now = currentTime();
+/** The deploy token's derivation: its grants, their policies with resolved ids, and its window. */
+async function deriveDeployToken(config: StackConfig, now: Date) {
   const window = rotationWindow(now, {
     rotationDays: config.token.rotationDays,
     ttlDays: config.token.ttlDays,
     graceDays: config.token.graceDays,
   });
-
   const grants = deriveGrants(footprintOf(config), config.token.extraPermissions);
   const tokenPolicies = grantsToPolicies(grants);
   const permissionIds = resolveOrExplain(
     [...new Set(tokenPolicies.flatMap((policy) => policy.permissions))],
     await lookupPermissionGroups(config),
   );
+  const policies = tokenPolicies.map((policy) => ({
+    permissionGroupIds: policy.permissions.map((name) => permissionIds.get(name)!),
+    resources: resourcesJson(policy.resources),
+  }));
+  return { window, grants, policies };
+}
+
+export = async () => {
+  const config = loadConfig();
+  const now = currentTime();
+  // No deploy token at all when Pulumi deploys the code itself: no derivation, no lookup.
+  const derived = config.codeDeployedBy === "ci" ? await deriveDeployToken(config, now) : undefined;
+  const adminGrants = requiredAdminGrants(config);
+  const tokenLocation = deployTokenLocation(config);
   const bundle = await bundleWorker();
 
   const secrets = new pulumi.Config();
@@ -87,24 +102,50 @@ export = async () => {
     contentSha256: bundle.sha256,
     mainModule: bundle.mainModule,
     compatibilityDate: config.worker.compatibilityDate,
-    vars: { VERSION: bundle.sha256.slice(0, 12), ...config.worker.vars },
+    compatibilityFlags: COMPATIBILITY_FLAGS,
+    // VERSION describes the code, so it belongs to whoever deploys the code: Pulumi sets it only when
+    // it owns the code; with codeDeployedBy ci the app's deploy sets it (wrangler --var VERSION:...).
+    vars:
+      config.codeDeployedBy === "pulumi"
+        ? { VERSION: bundle.sha256.slice(0, 12), ...config.worker.vars }
+        : config.worker.vars,
     providerKey,
+    rateLimit: config.worker.rateLimit,
     zones: config.zones.map((zone) => ({
       zoneId: zone.id,
       routes: zone.routes,
       customHostnames: zone.customHostnames,
     })),
+    routesDeployedBy: config.routesDeployedBy,
+    codeDeployedBy: config.codeDeployedBy,
     ...(config.r2Bucket === undefined ? {} : { r2BucketName: config.r2Bucket }),
   });
 
+  const common = {
+    workerName: worker.scriptName,
+    workerBundleSha256: bundle.sha256,
+    codeDeployedBy: config.codeDeployedBy,
+    routesDeployedBy: config.routesDeployedBy,
+    kvNamespaceId: worker.kvNamespaceId,
+    routes: worker.routes,
+    adminPermissions: adminGrants,
+  };
+
+  if (derived === undefined || tokenLocation === undefined) {
+    return {
+      ...common,
+      deployToken:
+        "none: codeDeployedBy is pulumi, so Pulumi deploys the Worker's code and no deploy token exists",
+      credentials: credentialsTable({ stack: config.stack, workerName: config.worker.name, adminGrants }),
+    };
+  }
+
+  const { window, grants, policies } = derived;
   const deployToken = new DeployToken("deploy", {
     accountId: config.accountId,
     owner: config.token.owner,
     namePrefix: `${config.project}-${config.stack}-deploy`,
-    policies: tokenPolicies.map((policy) => ({
-      permissionGroupIds: policy.permissions.map((name) => permissionIds.get(name)!),
-      resources: resourcesJson(policy.resources),
-    })),
+    policies,
     expiresOn: toRfc3339(window.expiresOn),
     ...(config.token.notBefore === undefined ? {} : { notBefore: config.token.notBefore }),
     allowedIps: config.token.allowedIps,
@@ -113,30 +154,44 @@ export = async () => {
     rotationGeneration: config.token.generation,
   });
 
+  // The provider carries the owner; the component takes only the repository's name.
   const githubProvider = new github.Provider("github", {
     owner: config.github.owner,
     ...(githubToken === undefined ? {} : { token: githubToken }),
   });
-  const deploySecret = new GitHubDeploySecret(
+  const environment = config.github.environment;
+  new GitHubDeploySecret(
     "deploy-secret",
     {
-      owner: config.github.owner,
       repository: config.github.repository,
-      ...(config.github.environment === undefined ? {} : { environment: config.github.environment }),
+      ...(environment === undefined
+        ? {}
+        : {
+            environment: {
+              name: environment,
+              protectedBranchesOnly: config.github.protectedBranchesOnly,
+              reviewerUsers: config.github.reviewers.users,
+              reviewerTeams: config.github.reviewers.teams,
+            },
+          }),
       deployToken: deployToken.value,
+      deployTokenName: deployToken.tokenName,
       accountId: config.accountId,
+      wranglerConfig: worker.kvNamespaceId.apply((kvNamespaceId) =>
+        JSON.stringify(wranglerConfigFor(config, { kvNamespaceId })),
+      ),
     },
     { providers: [githubProvider] },
   );
 
-  const expiresOn = toRfc3339(window.expiresOn);
   const nextRotation = toRfc3339(window.nextRotation);
   return {
+    ...common,
     deployTokenId: deployToken.tokenId,
     deployTokenName: deployToken.tokenName,
-    deployTokenExpiresOn: expiresOn,
+    deployTokenExpiresOn: deployToken.expiresOn,
     deployTokenValue: deployToken.value,
-    deployTokenStoredIn: deploySecret.location,
+    deployTokenStoredIn: tokenLocation,
     deployTokenPermissions: grants.map((grant) => ({
       permission: grant.permission,
       resource: grant.resource,
@@ -150,21 +205,19 @@ export = async () => {
       window: window.index,
       windowStart: toRfc3339(window.start),
       nextRotation,
-      expiresOn,
+      expiresOn: toRfc3339(window.expiresOn),
       generation: config.token.generation,
     },
-    workerName: worker.scriptName,
-    workerBundleSha256: bundle.sha256,
-    kvNamespaceId: worker.kvNamespaceId,
-    routes: worker.routes,
     credentials: credentialsTable({
       stack: config.stack,
-      tokenOwner: config.token.owner,
-      deployTokenLocation: deploySecret.location,
-      deployTokenExpiresOn: expiresOn,
-      nextRotation,
-      rotationDays: config.token.rotationDays,
       workerName: config.worker.name,
+      adminGrants,
+      deployToken: {
+        location: tokenLocation,
+        expiresOn: toRfc3339(window.expiresOn),
+        nextRotation,
+        rotationDays: config.token.rotationDays,
+      },
     }),
   };
 };

@@ -3,44 +3,83 @@ import { createHash } from "node:crypto";
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 
-import { WORKER_BINDINGS } from "../lib/worker-bundle";
+import { WORKER_BINDINGS } from "../worker/src/defaults";
 
-/** Binding names the Worker reads (worker/src/defaults.ts is their single source). */
+/** Binding names the Worker reads; worker/src/defaults.ts is their single source. */
 export const KV_BINDING = WORKER_BINDINGS.kv;
 export const PROVIDER_KEY_BINDING = WORKER_BINDINGS.providerKey;
-/** The R2 bucket, bound only when the stack declares one. */
-export const R2_BINDING = "ASSETS_BUCKET";
+export const RATE_LIMITER_BINDING = WORKER_BINDINGS.rateLimiter;
+/**
+ * The R2 bucket, bound only when the stack declares one. (Read through a widened type until
+ * worker/src/defaults.ts names it; lib/config.ts and lib/deploy-contract.ts use the same fallback.)
+ */
+export const R2_BINDING: string = (WORKER_BINDINGS as { assets?: string }).assets ?? "ASSETS_BUCKET";
+
+/**
+ * Inputs of the WorkersScript that the application's CI owns once the script exists. The provider's
+ * update is one multipart PUT of the whole script built from Pulumi's inputs (terraform-provider-
+ * cloudflare v5, internal/services/workers_script/resource.go: Update marshals the plan, content
+ * included, into `Workers.Scripts.Update`), and @pulumi/cloudflare 6.22.1 has no settings-only or
+ * secrets-only Worker resource. So with `codeDeployedBy: ci` every one of them is ignored after
+ * creation: a change of any would re-upload Pulumi's first bundle over CI's code. Vars and bindings
+ * then reach the live Worker through the deploy contract on CI's next `wrangler deploy`.
+ */
+export const CI_OWNED_SCRIPT_INPUTS = [
+  "content",
+  "contentSha256",
+  "mainModule",
+  "compatibilityDate",
+  "compatibilityFlags",
+  "bindings",
+] as const;
 
 export interface EdgeWorkerZone {
   /** Zone id the routes and custom hostnames live in. */
-  readonly zoneId: string;
-  /** Workers route patterns on this zone (host/path). */
+  readonly zoneId: pulumi.Input<string>;
+  /** Workers route patterns on this zone (host/path); they name the route resources. */
   readonly routes: readonly string[];
-  /** Cloudflare for SaaS custom hostnames on this zone. */
+  /** Cloudflare for SaaS custom hostnames on this zone; they name the hostname resources. */
   readonly customHostnames: readonly string[];
+}
+
+export interface EdgeWorkerRateLimit {
+  /** Cloudflare's rate-limit namespace id (a positive integer as a string, unique per account). */
+  readonly namespaceId: pulumi.Input<string>;
+  /** Requests allowed per period and key. */
+  readonly limit: pulumi.Input<number>;
+  /** Period in seconds: 10 or 60. */
+  readonly periodSeconds: pulumi.Input<number>;
 }
 
 export interface EdgeWorkerArgs {
   /** Account the Worker, KV namespace and R2 bucket live in. */
   readonly accountId: pulumi.Input<string>;
   /** Worker script name. */
-  readonly scriptName: string;
-  /** Bundled ES module source. */
-  readonly content: string;
+  readonly scriptName: pulumi.Input<string>;
+  /** Bundled ES module source (the first version, when CI owns the code). */
+  readonly content: pulumi.Input<string>;
   /** sha256 (hex) of `content`, so Cloudflare and Pulumi see exactly which bundle is deployed. */
-  readonly contentSha256: string;
+  readonly contentSha256: pulumi.Input<string>;
   /** Module name of the bundle's entry (the `mainModule`). */
-  readonly mainModule: string;
+  readonly mainModule: pulumi.Input<string>;
   /** Workers compatibility date (YYYY-MM-DD). */
-  readonly compatibilityDate: string;
-  /** Plain-text vars. */
-  readonly vars: Readonly<Record<string, string>>;
-  /** PROVIDER_KEY, bound as secret_text; must be a Pulumi secret. */
+  readonly compatibilityDate: pulumi.Input<string>;
+  /** Workers compatibility flags on top of the date. */
+  readonly compatibilityFlags: pulumi.Input<readonly pulumi.Input<string>[]>;
+  /** Plain-text vars, bound as plain_text. */
+  readonly vars: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** PROVIDER_KEY, bound as secret_text; kept a Pulumi secret whatever is passed. */
   readonly providerKey: pulumi.Input<string>;
+  /** The Rate Limiting binding's namespace and simple limit. */
+  readonly rateLimit: EdgeWorkerRateLimit;
   /** Zones with their routes and custom hostnames. */
   readonly zones: readonly EdgeWorkerZone[];
-  /** R2 bucket to create and bind, when the stack has one. */
-  readonly r2BucketName?: string;
+  /** `pulumi`: Pulumi creates the routes; `ci`: the app's wrangler config carries them. */
+  readonly routesDeployedBy: "pulumi" | "ci";
+  /** `ci`: Pulumi uploads the first version only, CI owns the code after; `pulumi`: Pulumi always. */
+  readonly codeDeployedBy: "ci" | "pulumi";
+  /** R2 bucket to create and bind; absent for none. */
+  readonly r2BucketName?: pulumi.Input<string>;
 }
 
 /** A stable, readable child-name suffix for a route pattern or hostname. */
@@ -54,21 +93,32 @@ function slug(value: string): string {
   return `${readable}-${hash}`;
 }
 
-/** The Worker script with its KV namespace, routes and, when declared, R2 bucket and custom hostnames. */
+/**
+ * The Worker script with its KV namespace (runtime config), Rate Limiting binding, PROVIDER_KEY,
+ * vars, and, when declared, routes, R2 bucket and custom hostnames. Ownership of the code follows
+ * `codeDeployedBy` (see CI_OWNED_SCRIPT_INPUTS and docs/ARCHITECTURE.md#ownership).
+ */
 export class EdgeWorker extends pulumi.ComponentResource {
+  /** The script's name as Cloudflare holds it. */
   public readonly scriptName: pulumi.Output<string>;
+  /** The KV namespace's id (the deploy contract binds it by id). */
   public readonly kvNamespaceId: pulumi.Output<string>;
+  /** The KV namespace's title. */
+  public readonly kvNamespaceTitle: pulumi.Output<string>;
+  /** Route patterns Pulumi created (empty when the app's wrangler config carries them). */
   public readonly routes: pulumi.Output<string[]>;
+  /** The R2 bucket's name, undefined without one. */
   public readonly r2BucketName: pulumi.Output<string> | undefined;
+  /** Custom hostnames Pulumi created. */
   public readonly customHostnames: pulumi.Output<string[]>;
 
   constructor(name: string, args: EdgeWorkerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("scoped-edge:cloudflare:EdgeWorker", name, {}, opts);
-    const childOpts = { parent: this };
+    const childOpts: pulumi.CustomResourceOptions = { parent: this };
 
     const kv = new cloudflare.WorkersKvNamespace(
       `${name}-kv`,
-      { accountId: args.accountId, title: `${args.scriptName}-rate-limit` },
+      { accountId: args.accountId, title: pulumi.interpolate`${args.scriptName}-config` },
       childOpts,
     );
     const bucket =
@@ -80,14 +130,30 @@ export class EdgeWorker extends pulumi.ComponentResource {
             childOpts,
           );
 
-    const bindings: pulumi.Input<cloudflare.types.input.WorkersScriptBinding>[] = [
-      { name: KV_BINDING, type: "kv_namespace", namespaceId: kv.id },
-      { name: PROVIDER_KEY_BINDING, type: "secret_text", text: pulumi.secret(args.providerKey) },
-      ...Object.entries(args.vars)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([varName, text]) => ({ name: varName, type: "plain_text", text })),
-      ...(bucket === undefined ? [] : [{ name: R2_BINDING, type: "r2_bucket", bucketName: bucket.name }]),
-    ];
+    // One Output over every value (pulumi.output unwraps nested Inputs): the binding list is secret
+    // because PROVIDER_KEY is, and depends on the KV namespace and the bucket.
+    const bindings = pulumi
+      .output({
+        kvNamespaceId: kv.id,
+        providerKey: pulumi.secret(args.providerKey),
+        rateLimit: args.rateLimit,
+        vars: args.vars,
+        bucketName: bucket?.name,
+      })
+      .apply(({ kvNamespaceId, providerKey, rateLimit, vars, bucketName }) => [
+        { name: KV_BINDING, type: "kv_namespace", namespaceId: kvNamespaceId },
+        { name: PROVIDER_KEY_BINDING, type: "secret_text", text: providerKey },
+        {
+          name: RATE_LIMITER_BINDING,
+          type: "ratelimit",
+          namespaceId: rateLimit.namespaceId,
+          simple: { limit: rateLimit.limit, period: rateLimit.periodSeconds },
+        },
+        ...Object.entries(vars)
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([varName, text]) => ({ name: varName, type: "plain_text", text })),
+        ...(bucketName === undefined ? [] : [{ name: R2_BINDING, type: "r2_bucket", bucketName }]),
+      ]);
 
     const script = new cloudflare.WorkersScript(
       `${name}-script`,
@@ -98,21 +164,27 @@ export class EdgeWorker extends pulumi.ComponentResource {
         contentSha256: args.contentSha256,
         mainModule: args.mainModule,
         compatibilityDate: args.compatibilityDate,
+        compatibilityFlags: pulumi.output(args.compatibilityFlags).apply((flags) => [...flags]),
         bindings,
       },
-      childOpts,
+      args.codeDeployedBy === "ci"
+        ? pulumi.mergeOptions(childOpts, { ignoreChanges: [...CI_OWNED_SCRIPT_INPUTS] })
+        : childOpts,
     );
 
-    const routes = args.zones.flatMap((zone) =>
-      zone.routes.map(
-        (pattern) =>
-          new cloudflare.WorkersRoute(
-            `${name}-route-${slug(pattern)}`,
-            { zoneId: zone.zoneId, pattern, script: script.scriptName },
-            childOpts,
-          ),
-      ),
-    );
+    const routes =
+      args.routesDeployedBy === "ci"
+        ? []
+        : args.zones.flatMap((zone) =>
+            zone.routes.map(
+              (pattern) =>
+                new cloudflare.WorkersRoute(
+                  `${name}-route-${slug(pattern)}`,
+                  { zoneId: zone.zoneId, pattern, script: script.scriptName },
+                  childOpts,
+                ),
+            ),
+          );
     const hostnames = args.zones.flatMap((zone) =>
       zone.customHostnames.map(
         (hostname) =>
@@ -126,12 +198,14 @@ export class EdgeWorker extends pulumi.ComponentResource {
 
     this.scriptName = script.scriptName;
     this.kvNamespaceId = kv.id;
-    this.routes = pulumi.output(routes.map((route) => route.pattern));
+    this.kvNamespaceTitle = kv.title;
+    this.routes = pulumi.all(routes.map((route) => route.pattern));
     this.r2BucketName = bucket?.name;
-    this.customHostnames = pulumi.output(hostnames.map((hostname) => hostname.hostname));
+    this.customHostnames = pulumi.all(hostnames.map((hostname) => hostname.hostname));
     this.registerOutputs({
       scriptName: this.scriptName,
       kvNamespaceId: this.kvNamespaceId,
+      kvNamespaceTitle: this.kvNamespaceTitle,
       routes: this.routes,
       r2BucketName: this.r2BucketName,
       customHostnames: this.customHostnames,

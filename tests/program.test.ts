@@ -4,6 +4,8 @@
  */
 import { describe, expect, it } from "vitest";
 
+import { CI_OWNED_SCRIPT_INPUTS } from "../components/edge-worker";
+import { CONFIG_DEFAULTS, derivedRateLimitNamespaceId } from "../lib/config";
 import { PERMISSION_GROUPS, permissionByName } from "../policies/lib/permission-catalog";
 import { bundleWorker } from "../lib/worker-bundle";
 import {
@@ -18,6 +20,7 @@ import {
   unwrapSecret,
   type StackRun,
 } from "./helpers/program";
+import { catalogLookupRows as catalogRows } from "../tools/shared/offline-runtime";
 
 const id = (name: string) => permissionByName(name)!.id;
 const ACCOUNT_LOOKUP =
@@ -96,19 +99,21 @@ describe.each(STACKS)("committed stack $stack", (expected) => {
     await load();
     const routeCount = Object.values(expected.zones).flat().length;
     const names = programResources(run).map((resource) => `${resource.type} ${resource.name}`);
-    // 3 components, token, rotation id, script, KV, GitHub secret + variable, GitHub provider, routes.
-    expect(names).toHaveLength(3 + 1 + 1 + 1 + 1 + 2 + 1 + routeCount);
+    // 3 components, token, rotation id, script, KV, GitHub environment + secret + 2 variables,
+    // GitHub provider, routes.
+    expect(names).toHaveLength(3 + 1 + 1 + 1 + 1 + 1 + 1 + 2 + 1 + routeCount);
     expect(ofType(run, TYPES.route)).toHaveLength(routeCount);
     for (const type of [
       TYPES.accountToken,
       TYPES.script,
       TYPES.kv,
       TYPES.randomId,
+      TYPES.environment,
       TYPES.envSecret,
-      TYPES.envVariable,
     ]) {
       expect(ofType(run, type), type).toHaveLength(1);
     }
+    expect(ofType(run, TYPES.envVariable)).toHaveLength(2);
     for (const type of [
       TYPES.apiToken,
       TYPES.repoSecret,
@@ -120,10 +125,9 @@ describe.each(STACKS)("committed stack $stack", (expected) => {
     }
   });
 
-  it("gives the deploy token exactly the derived permissions on this account and these zones", async () => {
+  it("gives the deploy token exactly the derived permissions, permission groups sorted by id", async () => {
     await load();
     const token = only(run, TYPES.accountToken);
-    const zoneIds = Object.keys(expected.zones);
     expect(token.inputs).toEqual({
       accountId: expected.accountId,
       name: expect.stringMatching(new RegExp(`^scoped-edge-${expected.stack}-deploy-[0-9a-f]{8}$`)),
@@ -131,17 +135,8 @@ describe.each(STACKS)("committed stack $stack", (expected) => {
       policies: [
         {
           effect: "allow",
-          permissionGroups: [
-            { id: id("Account Settings Read") },
-            { id: id("Workers KV Storage Write") },
-            { id: id("Workers Scripts Write") },
-          ],
+          permissionGroups: [{ id: id("Workers Scripts Write") }],
           resources: JSON.stringify({ [`com.cloudflare.api.account.${expected.accountId}`]: "*" }),
-        },
-        {
-          effect: "allow",
-          permissionGroups: [{ id: id("Workers Routes Write") }, { id: id("Zone Read") }],
-          resources: zoneResources(zoneIds),
         },
       ],
     });
@@ -164,20 +159,25 @@ describe.each(STACKS)("committed stack $stack", (expected) => {
     expect(token.propertyDependencies["name"]).toEqual([rotation.urn]);
   });
 
-  it("deploys the bundled Worker with its KV, PROVIDER_KEY as a secret and the plain vars", async () => {
+  it("creates the Worker with its config KV, rate limiter, PROVIDER_KEY as a secret and the plain vars; CI owns the code after", async () => {
     await load();
     const bundle = await bundleWorker();
     const kv = only(run, TYPES.kv);
-    expect(kv.inputs).toEqual({ accountId: expected.accountId, title: `${expected.workerName}-rate-limit` });
+    expect(kv.inputs).toEqual({ accountId: expected.accountId, title: `${expected.workerName}-config` });
     const script = only(run, TYPES.script);
     const [bindings, bindingsSecret] = unwrapSecret(script.inputs["bindings"]);
     expect(bindingsSecret).toBe(true);
     expect(bindings).toEqual([
-      { name: "RATE_LIMIT_KV", type: "kv_namespace", namespaceId: expect.stringMatching(/^[0-9a-f]{32}$/) },
+      { name: "CONFIG_KV", type: "kv_namespace", namespaceId: expect.stringMatching(/^[0-9a-f]{32}$/) },
       { name: "PROVIDER_KEY", type: "secret_text", text: PROVIDER_KEY },
-      ...Object.entries({ ...expected.vars, VERSION: bundle.sha256.slice(0, 12) })
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([name, text]) => ({ name, type: "plain_text", text })),
+      {
+        name: "RATE_LIMITER",
+        type: "ratelimit",
+        namespaceId: derivedRateLimitNamespaceId(expected.workerName),
+        simple: { limit: 20, period: 60 },
+      },
+      // No VERSION: it describes the code, which CI owns (codeDeployedBy: ci).
+      ...Object.entries(expected.vars).map(([name, text]) => ({ name, type: "plain_text", text })),
     ]);
     const { bindings: _bindings, ...rest } = script.inputs;
     expect(rest).toEqual({
@@ -186,9 +186,19 @@ describe.each(STACKS)("committed stack $stack", (expected) => {
       content: bundle.content,
       contentSha256: bundle.sha256,
       mainModule: "worker.js",
-      compatibilityDate: "2026-11-01",
+      compatibilityDate: CONFIG_DEFAULTS.compatibilityDate,
+      compatibilityFlags: ["enable_request_signal"],
     });
     expect(script.propertyDependencies["bindings"]).toEqual([kv.urn]);
+    expect(script.ignoreChanges).toEqual([
+      "content",
+      "contentSha256",
+      "mainModule",
+      "compatibilityDate",
+      "compatibilityFlags",
+      "bindings",
+    ]);
+    expect(script.ignoreChanges).toEqual([...CI_OWNED_SCRIPT_INPUTS]);
   });
 
   it("routes the Worker on each configured pattern of each zone", async () => {
@@ -200,9 +210,15 @@ describe.each(STACKS)("committed stack $stack", (expected) => {
     expect(routes).toEqual(expectedRoutes);
   });
 
-  it("writes the token to the GitHub environment secret and the account id to a variable", async () => {
+  it("declares the GitHub environment (protected branches only) and publishes the contract into it", async () => {
     await load();
     const token = only(run, TYPES.accountToken);
+    const environment = only(run, TYPES.environment);
+    expect(environment.inputs).toEqual({
+      repository: "edge-app",
+      environment: expected.githubEnvironment,
+      deploymentBranchPolicy: { protectedBranches: true, customBranchPolicies: false },
+    });
     const secret = only(run, TYPES.envSecret);
     const [value, isSecret] = unwrapSecret(secret.inputs["value"]);
     expect(isSecret).toBe(true);
@@ -213,18 +229,42 @@ describe.each(STACKS)("committed stack $stack", (expected) => {
       secretName: "CLOUDFLARE_API_TOKEN",
       value: "<checked>",
     });
-    // The secret reads the token: the engine updates it only after the new token exists.
+    // The secret reads the token: the engine updates it only after the new token exists; and it
+    // reads the environment's own output, so the environment exists first.
     expect(secret.propertyDependencies["value"]).toEqual([token.urn]);
-    expect(only(run, TYPES.envVariable).inputs).toEqual({
+    expect(secret.propertyDependencies["environment"]).toEqual([environment.urn]);
+    const variables = ofType(run, TYPES.envVariable);
+    expect(variables.map((variable) => variable.propertyDependencies["environment"])).toEqual([
+      [environment.urn],
+      [environment.urn],
+    ]);
+    expect(variables[0]!.inputs).toEqual({
       repository: "edge-app",
       environment: expected.githubEnvironment,
       variableName: "CLOUDFLARE_ACCOUNT_ID",
       value: expected.accountId,
     });
+    const kv = only(run, TYPES.kv);
+    const { value: contract, ...contractVariable } = variables[1]!.inputs;
+    expect(contractVariable).toEqual({
+      repository: "edge-app",
+      environment: expected.githubEnvironment,
+      variableName: "SCOPED_EDGE_WRANGLER_CONFIG",
+    });
+    expect(unwrapSecret(contract)[1]).toBe(false);
+    const wrangler = JSON.parse(contract as string) as Record<string, unknown>;
+    expect(wrangler["name"]).toBe(expected.workerName);
+    expect(wrangler["account_id"]).toBe(expected.accountId);
+    const [bindings] = unwrapSecret(only(run, TYPES.script).inputs["bindings"]);
+    const kvId = (bindings as { name: string; namespaceId?: string }[])[0]!.namespaceId;
+    expect(wrangler["kv_namespaces"]).toEqual([{ binding: "CONFIG_KV", id: kvId }]);
+    expect(wrangler["vars"]).toEqual(expected.vars);
+    expect(variables[1]!.propertyDependencies["value"]).toEqual([kv.urn]);
     const provider = only(run, TYPES.githubProvider);
     expect(provider.inputs["owner"]).toBe("example-org");
     expect(unwrapSecret(provider.inputs["token"])).toEqual([GITHUB_TOKEN, true]);
-    expect(secret.provider!.startsWith(`${provider.urn}::`)).toBe(true);
+    for (const resource of [environment, secret, ...variables])
+      expect(resource.provider!.startsWith(`${provider.urn}::`)).toBe(true);
   });
 
   it("parents every child to its component, named from the component", async () => {
@@ -253,6 +293,7 @@ describe.each(STACKS)("committed stack $stack", (expected) => {
     expect(outputs["deployTokenStoredIn"]).toBe(
       `GitHub Actions environment secret CLOUDFLARE_API_TOKEN in example-org/edge-app (environment "${expected.githubEnvironment}")`,
     );
+    expect(outputs["codeDeployedBy"]).toBe("ci");
     expect(outputs["workerName"]).toBe(expected.workerName);
     expect(outputs["routes"]).toEqual(Object.values(expected.zones).flat());
     expect(outputs["permissionsAddedByHand"]).toEqual([]);
@@ -263,6 +304,33 @@ describe.each(STACKS)("committed stack $stack", (expected) => {
       "runtime key (PROVIDER_KEY)",
     ]);
     expect(credentials[1]!.expires).toBe(expected.expiresOn);
+    const zoneIds = Object.keys(expected.zones).sort();
+    expect(outputs["adminPermissions"]).toEqual([
+      {
+        permission: "Account API Tokens Write",
+        scope: "account",
+        resource: `com.cloudflare.api.account.${expected.accountId}`,
+        reason: expect.stringContaining("deploy token"),
+      },
+      {
+        permission: "Workers Scripts Write",
+        scope: "account",
+        resource: `com.cloudflare.api.account.${expected.accountId}`,
+        reason: expect.stringContaining("first version only"),
+      },
+      {
+        permission: "Workers KV Storage Write",
+        scope: "account",
+        resource: `com.cloudflare.api.account.${expected.accountId}`,
+        reason: "creates the Worker's KV namespace",
+      },
+      ...zoneIds.map((zoneId) => ({
+        permission: "Workers Routes Write",
+        scope: "zone",
+        resource: `com.cloudflare.api.account.zone.${zoneId}`,
+        reason: "creates the Worker's routes on this zone",
+      })),
+    ]);
     // Only deployTokenValue is secret; nothing else carries a secret value.
     const { deployTokenValue: _value, ...plain } = outputs;
     const text = JSON.stringify(plain);
@@ -286,19 +354,51 @@ describe.each(STACKS)("committed stack $stack", (expected) => {
 });
 
 describe("variations", () => {
-  it("makes one lookup however many zones the stack has", async () => {
+  it("makes one lookup however many zones the stack has, and mints routes only when CI owns them", async () => {
     const zones = Array.from({ length: 40 }, (_, index) => ({
       name: `zone${index}.example`,
       id: index.toString(16).padStart(32, "0"),
       routes: [`api.zone${index}.example/*`],
     }));
-    const run = await runStack("dev", { set: { "scoped-edge:zones": JSON.stringify(zones) } });
+    const run = await runStack("dev", {
+      set: { "scoped-edge:zones": JSON.stringify(zones), "scoped-edge:routesDeployedBy": "ci" },
+    });
     expect(run.error).toBeUndefined();
     expect(run.invokes).toHaveLength(1);
-    expect(ofType(run, TYPES.route)).toHaveLength(40);
+    // The app's wrangler config carries the routes: Pulumi creates none, the token may write them.
+    expect(ofType(run, TYPES.route)).toHaveLength(0);
     const token = only(run, TYPES.accountToken);
     const policies = token.inputs["policies"] as { resources: string }[];
+    expect(policies).toHaveLength(2);
     expect(Object.keys(JSON.parse(policies[1]!.resources))).toHaveLength(40);
+  });
+
+  it("puts policies in one fixed order and permission groups sorted by id, whatever the lookup's order", async () => {
+    const run = await runStack("prod", {
+      set: {
+        "scoped-edge:routesDeployedBy": "ci",
+        "scoped-edge:extraPermissions": JSON.stringify(["Workers Tail Read", "Account Settings Read"]),
+      },
+      lookupRows: [...catalogRows()].reverse(),
+    });
+    expect(run.error).toBeUndefined();
+    expect(only(run, TYPES.accountToken).inputs["policies"]).toEqual([
+      {
+        effect: "allow",
+        // 0588... < c1fd... < e086...
+        permissionGroups: [
+          { id: id("Workers Tail Read") },
+          { id: id("Account Settings Read") },
+          { id: id("Workers Scripts Write") },
+        ],
+        resources: JSON.stringify({ [`com.cloudflare.api.account.${acct("a002")}`]: "*" }),
+      },
+      {
+        effect: "allow",
+        permissionGroups: [{ id: id("Workers Routes Write") }],
+        resources: zoneResources([acct("d003"), acct("d004")]),
+      },
+    ]);
   });
 
   it("creates a user-owned cloudflare.ApiToken through the user lookup when tokenOwner is user", async () => {
@@ -309,6 +409,13 @@ describe("variations", () => {
     const token = only(run, TYPES.apiToken);
     expect(Object.keys(token.inputs).sort()).toEqual(["expiresOn", "name", "policies"]);
     expect(token.replaceOnChanges).toEqual(["name"]);
+    const admin = run.outputs!["adminPermissions"] as { permission: string; resource?: string }[];
+    expect(admin[0]).toEqual({
+      permission: "API Tokens Write",
+      scope: "user",
+      reason: expect.stringContaining("user-owned deploy token"),
+    });
+    expect(admin.map((grant) => grant.permission)).not.toContain("Account API Tokens Write");
   });
 
   it("sets notBefore and the request-IP condition when configured", async () => {
@@ -336,23 +443,27 @@ describe("variations", () => {
       permissionGroups: { id: string }[];
     }[];
     expect(policies[0]!.permissionGroups).toEqual([
-      { id: id("Account Settings Read") },
-      { id: id("Workers KV Storage Write") },
-      { id: id("Workers Scripts Write") },
       { id: id("Workers Tail Read") },
+      { id: id("Workers Scripts Write") },
     ]);
     expect(run.outputs!["permissionsAddedByHand"]).toEqual(["Workers Tail Read"]);
   });
 
-  it("uses a repository secret and variable when no GitHub environment is named", async () => {
+  it("uses a repository secret and variables, and no environment, when no GitHub environment is named", async () => {
     const run = await runStack("dev", { set: { "scoped-edge:githubEnvironment": "" } });
     expect(run.error).toBeUndefined();
     expect(ofType(run, TYPES.envSecret)).toHaveLength(0);
+    expect(ofType(run, TYPES.environment)).toHaveLength(0);
     const secret = only(run, TYPES.repoSecret);
     expect(Object.keys(secret.inputs).sort()).toEqual(["repository", "secretName", "value"]);
     expect(secret.inputs["secretName"]).toBe("CLOUDFLARE_API_TOKEN");
     expect(unwrapSecret(secret.inputs["value"])[1]).toBe(true);
-    expect(only(run, TYPES.repoVariable).inputs).toEqual({
+    const variables = ofType(run, TYPES.repoVariable);
+    expect(variables.map((variable) => variable.inputs["variableName"])).toEqual([
+      "CLOUDFLARE_ACCOUNT_ID",
+      "SCOPED_EDGE_WRANGLER_CONFIG",
+    ]);
+    expect(variables[0]!.inputs).toEqual({
       repository: "edge-app",
       variableName: "CLOUDFLARE_ACCOUNT_ID",
       value: acct("a001"),
@@ -362,7 +473,24 @@ describe("variations", () => {
     );
   });
 
-  it("adds the R2 bucket and custom hostnames with their permissions when declared", async () => {
+  it("requires reviewers and allows every branch when configured so", async () => {
+    const run = await runStack("prod", {
+      set: {
+        "scoped-edge:githubReviewerUsers": JSON.stringify([101, 102]),
+        "scoped-edge:githubReviewerTeams": JSON.stringify([7]),
+        "scoped-edge:githubProtectedBranchesOnly": "false",
+      },
+    });
+    expect(run.error).toBeUndefined();
+    // GitHub rejects a policy with both flags equal (422): "all branches" is no policy at all.
+    expect(only(run, TYPES.environment).inputs).toEqual({
+      repository: "edge-app",
+      environment: "prod",
+      reviewers: [{ users: [101, 102], teams: [7] }],
+    });
+  });
+
+  it("adds the R2 bucket and custom hostnames, which Pulumi owns: no token permission for them", async () => {
     const zones = [
       { name: "example.dev", id: acct("d001"), routes: ["api.example.dev/*"] },
       { name: "saas.example", id: acct("d0aa"), customHostnames: ["app.customer.example"] },
@@ -379,42 +507,41 @@ describe("variations", () => {
       ssl: { method: "http", type: "dv" },
     });
     const [bindings] = unwrapSecret(only(run, TYPES.script).inputs["bindings"]);
-    expect(bindings).toContainEqual({ name: "ASSETS_BUCKET", type: "r2_bucket", bucketName: "edge-assets" });
-    const policies = only(run, TYPES.accountToken).inputs["policies"];
-    expect(policies).toEqual([
+    expect((bindings as unknown[]).at(-1)).toEqual({
+      name: "ASSETS_BUCKET",
+      type: "r2_bucket",
+      bucketName: "edge-assets",
+    });
+    expect(only(run, TYPES.accountToken).inputs["policies"]).toEqual([
       {
         effect: "allow",
-        permissionGroups: [
-          { id: id("Account Settings Read") },
-          { id: id("Workers KV Storage Write") },
-          { id: id("Workers R2 Storage Write") },
-          { id: id("Workers Scripts Write") },
-        ],
+        permissionGroups: [{ id: id("Workers Scripts Write") }],
         resources: JSON.stringify({ [`com.cloudflare.api.account.${acct("a001")}`]: "*" }),
       },
-      {
-        effect: "allow",
-        permissionGroups: [{ id: id("Workers Routes Write") }, { id: id("Zone Read") }],
-        resources: zoneResources([acct("d001")]),
-      },
-      {
-        effect: "allow",
-        permissionGroups: [{ id: id("SSL and Certificates Write") }],
-        resources: zoneResources([acct("d0aa")]),
-      },
+    ]);
+    const admin = run.outputs!["adminPermissions"] as { permission: string; resource?: string }[];
+    expect(admin.map((grant) => `${grant.permission} ${grant.resource}`)).toEqual([
+      `Account API Tokens Write com.cloudflare.api.account.${acct("a001")}`,
+      `Workers Scripts Write com.cloudflare.api.account.${acct("a001")}`,
+      `Workers KV Storage Write com.cloudflare.api.account.${acct("a001")}`,
+      `Workers R2 Storage Write com.cloudflare.api.account.${acct("a001")}`,
+      `Workers Routes Write com.cloudflare.api.account.zone.${acct("d001")}`,
+      `SSL and Certificates Write com.cloudflare.api.account.zone.${acct("d0aa")}`,
     ]);
   });
 
   it("resolves ids through the lookup, not the catalog: live ids win", async () => {
-    // The catalog is only the offline answer; a lookup with other ids must be used as-is.
-    expect(PERMISSION_GROUPS.length).toBeGreaterThan(0);
-    const run = await runStack("dev");
-    const lookupIds = new Set(PERMISSION_GROUPS.map((group) => group.id));
+    const liveId = "0123456789abcdef0123456789abcdef";
+    const rows = catalogRows().map((row) =>
+      row.name === "Workers Scripts Write" ? { ...row, id: liveId } : row,
+    );
+    const run = await runStack("dev", { lookupRows: rows });
+    expect(run.error).toBeUndefined();
+    expect(PERMISSION_GROUPS.some((group) => group.id === liveId)).toBe(false);
     const policies = only(run, TYPES.accountToken).inputs["policies"] as {
       permissionGroups: { id: string }[];
     }[];
-    for (const policy of policies)
-      for (const group of policy.permissionGroups) expect(lookupIds.has(group.id)).toBe(true);
+    expect(policies[0]!.permissionGroups).toEqual([{ id: liveId }]);
   });
 
   it("computes expiry from the window start, not from now", async () => {

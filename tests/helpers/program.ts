@@ -42,7 +42,16 @@ export interface RunOptions {
   readonly stackFile?: string;
   /** What the permission-group lookup answers (default: the bundled catalog). */
   readonly lookupRows?: readonly LookupRow[];
+  /** What Cloudflare hands back as the deploy token's value (default: the offline runtime's). */
+  readonly tokenValue?: string;
+  /** Receives the live list of registrations as soon as the runtime starts (for runs that never settle). */
+  readonly observe?: (resources: RegisteredResource[]) => void;
 }
+
+const TOKEN_TYPES = new Set([
+  "cloudflare:index/accountToken:AccountToken",
+  "cloudflare:index/apiToken:ApiToken",
+]);
 
 type Program = () => Promise<Record<string, unknown>>;
 
@@ -70,6 +79,17 @@ export async function runStack(stack: string, options: RunOptions = {}): Promise
     secretKeys,
     ...(options.lookupRows === undefined ? {} : { lookupRows: options.lookupRows }),
   });
+  options.observe?.(runtime.resources);
+  if (options.tokenValue !== undefined) {
+    const tokenValue = options.tokenValue;
+    const newResource = runtime.mocks.newResource.bind(runtime.mocks);
+    runtime.mocks.newResource = (args) => {
+      const result = newResource(args);
+      return TOKEN_TYPES.has(args.type)
+        ? { ...result, state: { ...result.state, value: tokenValue } }
+        : result;
+    };
+  }
   process.env[CLOCK_ENV] = options.now ?? FIXED_NOW;
   const program = await loadProgram();
   try {
@@ -84,6 +104,36 @@ export async function runStack(stack: string, options: RunOptions = {}): Promise
     };
   } finally {
     delete process.env[CLOCK_ENV];
+  }
+}
+
+/**
+ * Runs `start` and collects the unhandled rejections it causes until none has arrived for
+ * `quietMs`, with vitest's own listeners set aside meanwhile. Pulumi's language host turns a
+ * rejected resource input into exactly such a rejection and fails `pulumi up` with it.
+ */
+export async function collectUnhandledRejections(
+  start: () => void,
+  { quietMs = 500, timeoutMs = 20_000 } = {},
+): Promise<Error[]> {
+  const saved = process.listeners("unhandledRejection");
+  process.removeAllListeners("unhandledRejection");
+  const seen: Error[] = [];
+  let last = Date.now();
+  process.on("unhandledRejection", (reason) => {
+    seen.push(reason as Error);
+    last = Date.now();
+  });
+  try {
+    start();
+    const began = Date.now();
+    while (Date.now() - began < timeoutMs && (seen.length === 0 || Date.now() - last < quietMs)) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return seen;
+  } finally {
+    process.removeAllListeners("unhandledRejection");
+    for (const listener of saved) process.on("unhandledRejection", listener);
   }
 }
 
@@ -123,4 +173,5 @@ export const TYPES = {
   envVariable: "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable",
   repoVariable: "github:index/actionsVariable:ActionsVariable",
   githubProvider: "pulumi:providers:github",
+  environment: "github:index/repositoryEnvironment:RepositoryEnvironment",
 } as const;
