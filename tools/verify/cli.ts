@@ -128,20 +128,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions | "help" {
   if (values.help) return "help";
   if (values.stack === undefined || values.stack === "") throw new UsageError("--stack <name> is required");
 
-  const apiBaseUrl = values["api-base-url"] ?? DEFAULT_API_BASE_URL;
-  let url: URL;
-  try {
-    url = new URL(apiBaseUrl);
-  } catch {
-    throw new UsageError("--api-base-url must be an absolute http(s) URL");
-  }
-  const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
-    throw new UsageError(
-      "--api-base-url must use https (plain http only to 127.0.0.1/localhost): the token travels in it",
-    );
-  }
-
+  const apiBaseUrl = apiBaseUrlOption(values["api-base-url"]);
   const timeoutMs = milliseconds("--timeout-ms", values["timeout-ms"], DEFAULT_RETRY_POLICY.timeoutMs);
   const deadlineMs = milliseconds("--deadline-ms", values["deadline-ms"], DEFAULT_DEADLINE_MS);
   if (values.admin && (values["foreign-zone"] !== undefined || values["foreign-account"] !== undefined)) {
@@ -160,7 +147,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions | "help" {
   return {
     stack: values.stack,
     json: values.json,
-    apiBaseUrl: apiBaseUrl.replace(/\/+$/, ""),
+    apiBaseUrl,
     timeoutMs,
     deadlineMs,
     admin: values.admin,
@@ -169,8 +156,26 @@ export function parseCliArgs(argv: readonly string[]): CliOptions | "help" {
   };
 }
 
+/** --api-base-url: https (plain http only to loopback, for tests), no trailing slash. */
+export function apiBaseUrlOption(raw: string | undefined): string {
+  const apiBaseUrl = raw ?? DEFAULT_API_BASE_URL;
+  let url: URL;
+  try {
+    url = new URL(apiBaseUrl);
+  } catch {
+    throw new UsageError("--api-base-url must be an absolute http(s) URL");
+  }
+  const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
+    throw new UsageError(
+      "--api-base-url must use https (plain http only to 127.0.0.1/localhost): the token travels in it",
+    );
+  }
+  return apiBaseUrl.replace(/\/+$/, "");
+}
+
 /** A whole number of milliseconds between 1 and 600000, or the default when absent. */
-function milliseconds(flag: string, raw: string | undefined, fallback: number): number {
+export function milliseconds(flag: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
   if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 600_000) {
     throw new UsageError(`${flag} must be a whole number of milliseconds between 1 and 600000`);
