@@ -1,16 +1,21 @@
-/** What the deploy pipeline manages for a stack, from its validated config. Pure. */
-import type { DeploymentFootprint } from "../policies/lib/derive";
+/**
+ * What the application's deploy does for a stack, from its validated config: the calls of `wrangler`
+ * under the stack's deploy contract (lib/deploy-contract.ts). Pure.
+ */
+import {
+  footprintOfWranglerConfig,
+  noDeployFootprint,
+  type DeploymentFootprint,
+} from "../policies/lib/derive";
 import type { StackConfig } from "./config";
+import { wranglerConfigFor, type DeployContractConfig } from "./deploy-contract";
 
-export function footprintOf(config: StackConfig): DeploymentFootprint {
-  return {
-    accountId: config.accountId,
-    workerScripts: 1,
-    kvNamespaces: 1,
-    r2Buckets: config.r2Bucket === undefined ? 0 : 1,
-    routeZoneIds: config.zones.filter((zone) => zone.routes.length > 0).map((zone) => zone.id),
-    customHostnameZoneIds: config.zones
-      .filter((zone) => zone.customHostnames.length > 0)
-      .map((zone) => zone.id),
-  };
+/** Stands in for the KV namespace's id, which decides no call (the binding carries an id either way). */
+const KV_ID_FOR_DERIVATION = "kv-namespace-id-known-after-pulumi-up";
+
+export function footprintOf(
+  config: DeployContractConfig & Pick<StackConfig, "accountId">,
+): DeploymentFootprint {
+  if (config.codeDeployedBy === "pulumi") return noDeployFootprint(config.accountId);
+  return footprintOfWranglerConfig(wranglerConfigFor(config, { kvNamespaceId: KV_ID_FOR_DERIVATION }));
 }

@@ -1,14 +1,18 @@
-/** The least-privilege derivation, table-driven, without Pulumi. */
+/** The least-privilege derivation, call by call, table-driven, without Pulumi. */
 import { describe, expect, it } from "vitest";
 
+import { DEPLOY_CALLS } from "../policies/lib/deploy-calls";
 import {
   deriveGrants,
   describeGrants,
   diffGrants,
+  footprintOfWranglerConfig,
   grantsToPolicies,
+  noDeployFootprint,
   DerivationError,
   type DeploymentFootprint,
 } from "../policies/lib/derive";
+import { permissionByName } from "../policies/lib/permission-catalog";
 
 const ACCOUNT = "a".repeat(32);
 const Z1 = "1".repeat(32);
@@ -18,11 +22,10 @@ const zone = (id: string) => `com.cloudflare.api.account.zone.${id}`;
 
 const base: DeploymentFootprint = {
   accountId: ACCOUNT,
-  workerScripts: 0,
-  kvNamespaces: 0,
-  r2Buckets: 0,
+  deploysCode: true,
+  kvNamespacesToCreate: 0,
   routeZoneIds: [],
-  customHostnameZoneIds: [],
+  zoneLookupZoneIds: [],
 };
 
 const pairs = (footprint: Partial<DeploymentFootprint>, extra: string[] = []) =>
@@ -30,72 +33,73 @@ const pairs = (footprint: Partial<DeploymentFootprint>, extra: string[] = []) =>
 
 describe("deriveGrants", () => {
   it.each<[string, Partial<DeploymentFootprint>, string[]]>([
-    ["nothing deployed: wrangler still reads account settings", {}, [`Account Settings Read @ ${acct}`]],
     [
-      "a Worker script",
-      { workerScripts: 1 },
-      [`Account Settings Read @ ${acct}`, `Workers Scripts Write @ ${acct}`],
+      "CI deploys the code: script calls only (no Account Settings Read)",
+      {},
+      [`Workers Scripts Write @ ${acct}`],
+    ],
+    ["Pulumi deploys the code: no token, no grants", { deploysCode: false, routeZoneIds: [Z1] }, []],
+    [
+      "an id-less KV binding wrangler creates",
+      { kvNamespacesToCreate: 2 },
+      [`Workers KV Storage Write @ ${acct}`, `Workers Scripts Write @ ${acct}`],
     ],
     [
-      "a KV namespace",
-      { kvNamespaces: 2 },
-      [`Account Settings Read @ ${acct}`, `Workers KV Storage Write @ ${acct}`],
-    ],
-    [
-      "an R2 bucket",
-      { r2Buckets: 1 },
-      [`Account Settings Read @ ${acct}`, `Workers R2 Storage Write @ ${acct}`],
-    ],
-    [
-      "routes on two zones (listed twice)",
+      "routes with zone_id on two zones (listed twice): Routes Write there, no Zone Read",
       { routeZoneIds: [Z2, Z1, Z2] },
       [
-        `Account Settings Read @ ${acct}`,
-        `Workers Routes Write @ ${zone(Z1)}`,
-        `Zone Read @ ${zone(Z1)}`,
-        `Workers Routes Write @ ${zone(Z2)}`,
-        `Zone Read @ ${zone(Z2)}`,
-      ],
-    ],
-    [
-      "custom hostnames on one zone",
-      { customHostnameZoneIds: [Z1] },
-      [`Account Settings Read @ ${acct}`, `SSL and Certificates Write @ ${zone(Z1)}`],
-    ],
-    [
-      "the full stack",
-      { workerScripts: 1, kvNamespaces: 1, r2Buckets: 1, routeZoneIds: [Z1], customHostnameZoneIds: [Z2] },
-      [
-        `Account Settings Read @ ${acct}`,
-        `Workers KV Storage Write @ ${acct}`,
-        `Workers R2 Storage Write @ ${acct}`,
         `Workers Scripts Write @ ${acct}`,
         `Workers Routes Write @ ${zone(Z1)}`,
-        `Zone Read @ ${zone(Z1)}`,
-        `SSL and Certificates Write @ ${zone(Z2)}`,
+        `Workers Routes Write @ ${zone(Z2)}`,
       ],
+    ],
+    [
+      "a route looked up by name: Zone Read on that zone only",
+      { routeZoneIds: [Z1], zoneLookupZoneIds: [Z1] },
+      [`Workers Scripts Write @ ${acct}`, `Workers Routes Write @ ${zone(Z1)}`, `Zone Read @ ${zone(Z1)}`],
     ],
   ])("%s", (_name, footprint, expected) => {
     expect(pairs(footprint)).toEqual(expected);
   });
 
-  it("adds account-scoped extras on the account and zone-scoped extras on every stack zone", () => {
-    const grants = deriveGrants({ ...base, routeZoneIds: [Z1], customHostnameZoneIds: [Z2] }, [
-      "Workers Tail Read",
-      "DNS Read",
+  it("names the call behind each grant", () => {
+    const grants = deriveGrants({ ...base, routeZoneIds: [Z1] });
+    expect(grants.map((grant) => grant.reason)).toEqual([
+      "PUT /accounts/{account_id}/workers/scripts/{script_name} (wrangler deploy: upload of a Worker that does not " +
+        "exist yet), and 10 more calls (docs/DEPLOY-CONTRACT.md)",
+      "POST /zones/{zone_id}/workers/routes (wrangler deploy: attach a route on its zone (publishRoutesFallback)), " +
+        "and 1 more call (docs/DEPLOY-CONTRACT.md)",
     ]);
+  });
+
+  it("grants only groups that each call's sources accept, on the resource kind the catalog gives them", () => {
+    for (const call of DEPLOY_CALLS) {
+      if (call.grant === undefined) {
+        expect(call.tolerated).toBeDefined();
+        continue;
+      }
+      expect(call.accepted).toContain(call.grant);
+      const scope = permissionByName(call.grant)?.scope;
+      expect(scope).toBe(call.resource === "account" ? "account" : "zone");
+    }
+  });
+
+  it("adds account-scoped extras on the account and zone-scoped extras on every route zone", () => {
+    const grants = deriveGrants({ ...base, routeZoneIds: [Z1, Z2] }, ["Workers Tail Read", "DNS Read"]);
     expect(grants.filter((grant) => grant.addedByHand).map((g) => `${g.permission} @ ${g.resource}`)).toEqual(
       [`Workers Tail Read @ ${acct}`, `DNS Read @ ${zone(Z1)}`, `DNS Read @ ${zone(Z2)}`],
     );
   });
 
   it("keeps a derived grant derived when it is also listed as an extra", () => {
-    const grants = deriveGrants({ ...base, workerScripts: 1 }, ["Workers Scripts Write"]);
-    expect(grants.filter((g) => g.permission === "Workers Scripts Write")).toEqual([
+    const grants = deriveGrants(base, ["Workers Scripts Write"]);
+    expect(grants).toEqual([
       {
         permission: "Workers Scripts Write",
         resource: acct,
-        reason: "uploads the Worker script (account scope only)",
+        reason:
+          "PUT /accounts/{account_id}/workers/scripts/{script_name} (wrangler deploy: upload of a Worker that does " +
+          "not exist yet), and 10 more calls (docs/DEPLOY-CONTRACT.md)",
         addedByHand: false,
       },
     ]);
@@ -109,44 +113,58 @@ describe("deriveGrants", () => {
     expect(() => deriveGrants(base, [name])).toThrow(message);
   });
 
-  it("refuses a zone-scoped extra on a stack without zones", () => {
+  it("refuses a zone-scoped extra when the deploy touches no zone", () => {
     expect(() => deriveGrants(base, ["DNS Read"])).toThrow(
-      '"DNS Read" is zone-scoped but the stack deploys to no zone',
+      `"DNS Read" is zone-scoped but the app's deploy touches no zone`,
     );
+  });
+});
+
+describe("footprintOfWranglerConfig", () => {
+  it("reads routes' zone ids and id-less KV bindings", () => {
+    expect(
+      footprintOfWranglerConfig({
+        account_id: ACCOUNT,
+        kv_namespaces: [{ binding: "CONFIG_KV", id: "k" }, { binding: "NEW_KV" }],
+        routes: [
+          { pattern: "b.example/*", zone_id: Z2 },
+          { pattern: "a.example/*", zone_id: Z1 },
+        ],
+      }),
+    ).toEqual({ ...base, kvNamespacesToCreate: 1, routeZoneIds: [Z1, Z2] });
+  });
+
+  it("refuses a route without zone_id, naming it", () => {
+    expect(() => footprintOfWranglerConfig({ account_id: ACCOUNT, routes: ["api.example.dev/*"] })).toThrow(
+      'route "api.example.dev/*" has no zone_id',
+    );
+  });
+
+  it("a stack whose app deploys nothing", () => {
+    expect(deriveGrants(noDeployFootprint(ACCOUNT), ["Workers Tail Read"])).toEqual([]);
   });
 });
 
 describe("grantsToPolicies", () => {
   it("groups permissions that share a resource set into one policy, account policy first", () => {
-    const grants = deriveGrants({
-      ...base,
-      workerScripts: 1,
-      kvNamespaces: 1,
-      routeZoneIds: [Z1, Z2],
-      customHostnameZoneIds: [Z1],
-    });
+    const grants = deriveGrants({ ...base, kvNamespacesToCreate: 1, routeZoneIds: [Z1, Z2] });
     expect(grantsToPolicies(grants)).toEqual([
-      {
-        permissions: ["Account Settings Read", "Workers KV Storage Write", "Workers Scripts Write"],
-        resources: [acct],
-      },
-      { permissions: ["SSL and Certificates Write"], resources: [zone(Z1)] },
-      { permissions: ["Workers Routes Write", "Zone Read"], resources: [zone(Z1), zone(Z2)] },
+      { permissions: ["Workers KV Storage Write", "Workers Scripts Write"], resources: [acct] },
+      { permissions: ["Workers Routes Write"], resources: [zone(Z1), zone(Z2)] },
     ]);
   });
 });
 
 describe("diffGrants and describeGrants", () => {
   it("names what is in excess and what is missing", () => {
-    const expected = deriveGrants({ ...base, workerScripts: 1, routeZoneIds: [Z1] });
+    const expected = deriveGrants({ ...base, routeZoneIds: [Z1] });
     const actual = [
       { permission: "Account Settings Read", resource: acct },
       { permission: "Workers Scripts Write", resource: acct },
-      { permission: "Workers Routes Write", resource: zone(Z1) },
       { permission: "DNS Write", resource: zone(Z1) },
     ];
     const { excess, missing } = diffGrants(actual, expected);
-    expect(describeGrants(excess)).toBe(`DNS Write on ${zone(Z1)}`);
-    expect(describeGrants(missing)).toBe(`Zone Read on ${zone(Z1)}`);
+    expect(describeGrants(excess)).toBe(`Account Settings Read on ${acct}; DNS Write on ${zone(Z1)}`);
+    expect(describeGrants(missing)).toBe(`Workers Routes Write on ${zone(Z1)}`);
   });
 });

@@ -1,21 +1,63 @@
 /**
- * Least-privilege derivation: which permissions a deploy token needs, derived from what the deploy
- * pipeline manages. The program builds its token from this; the policy pack checks tokens against
- * it. Pure: no Pulumi, no I/O.
+ * Least-privilege derivation, call by call: a deploy token holds, for each Cloudflare API call the
+ * application's deploy makes (deploy-calls.ts), a permission group Cloudflare accepts for it, on the
+ * resource the call touches, and nothing else. The program builds its token from this; the policy
+ * pack checks tokens against it. Pure: no Pulumi, no I/O.
  */
+import { DEPLOY_CALLS, describeCall, type CallFlow, type DeployCall } from "./deploy-calls";
 import { permissionByName } from "./permission-catalog";
 import { accountResource, zoneResource } from "./resources";
 
-/** What the deploy pipeline (wrangler in CI) manages for one stack. */
+/** What the application's deploy (wrangler in CI, under the deploy contract) does for one stack. */
 export interface DeploymentFootprint {
   readonly accountId: string;
-  readonly workerScripts: number;
-  readonly kvNamespaces: number;
-  readonly r2Buckets: number;
-  /** Zones the Worker has routes on. */
+  /** Whether CI deploys the Worker's code (codeDeployedBy: ci). False: no deploy token at all. */
+  readonly deploysCode: boolean;
+  /** `kv_namespaces` bindings without an id in the app's wrangler config: wrangler creates them. */
+  readonly kvNamespacesToCreate: number;
+  /** Zones of the routes in the app's wrangler config (routesDeployedBy: ci). */
   readonly routeZoneIds: readonly string[];
-  /** Zones with custom hostnames (Cloudflare for SaaS). */
-  readonly customHostnameZoneIds: readonly string[];
+  /** Zones of routes without `zone_id`, which wrangler looks up by name (never under the contract). */
+  readonly zoneLookupZoneIds: readonly string[];
+}
+
+/** The footprint of a stack whose app deploys nothing: no calls, no grants. */
+export function noDeployFootprint(accountId: string): DeploymentFootprint {
+  return { accountId, deploysCode: false, kvNamespacesToCreate: 0, routeZoneIds: [], zoneLookupZoneIds: [] };
+}
+
+/** The parts of a wrangler config (JSON form) that decide which calls `wrangler deploy` makes. */
+export interface WranglerConfigShape {
+  readonly account_id: string;
+  readonly kv_namespaces?: readonly { readonly binding: string; readonly id?: string }[];
+  readonly routes?: readonly (string | { readonly pattern: string; readonly zone_id?: string })[];
+}
+
+/**
+ * The footprint of an app deploying with `wrangler` (deploy, secret put, secret bulk) and this wrangler
+ * config. A route without `zone_id` is an error: wrangler would look its zone up by name, and which
+ * zone that is cannot be known offline (the contract always names it).
+ */
+export function footprintOfWranglerConfig(config: WranglerConfigShape): DeploymentFootprint {
+  const routeZoneIds: string[] = [];
+  for (const route of config.routes ?? []) {
+    const zoneId = typeof route === "string" ? undefined : route.zone_id;
+    if (zoneId === undefined || zoneId === "") {
+      const pattern = typeof route === "string" ? route : route.pattern;
+      throw new DerivationError(
+        `route "${pattern}" has no zone_id: wrangler would need Zone Read to look its zone up; give it a zone_id`,
+      );
+    }
+    routeZoneIds.push(zoneId);
+  }
+  return {
+    accountId: config.account_id,
+    deploysCode: true,
+    kvNamespacesToCreate: (config.kv_namespaces ?? []).filter((kv) => kv.id === undefined || kv.id === "")
+      .length,
+    routeZoneIds: uniqueSorted(routeZoneIds),
+    zoneLookupZoneIds: [],
+  };
 }
 
 /** One permission on one resource string. */
@@ -25,7 +67,7 @@ export interface Grant {
 }
 
 export interface DerivedGrant extends Grant {
-  /** Why the stack needs it, in words a reviewer understands. */
+  /** The API call that needs it (method, path, which command), in words a reviewer understands. */
   readonly reason: string;
   /** True when it comes from `extraPermissions` rather than the derivation. */
   readonly addedByHand: boolean;
@@ -37,42 +79,57 @@ export class DerivationError extends Error {
 
 const uniqueSorted = (values: readonly string[]): string[] => [...new Set(values)].sort();
 
+/** The flows of the app's deploy that `footprint` makes, each with the zones its zone calls touch. */
+function activeFlows(footprint: DeploymentFootprint): Map<CallFlow, string[]> {
+  const flows = new Map<CallFlow, string[]>();
+  if (!footprint.deploysCode) return flows;
+  flows.set("script", []);
+  if (footprint.kvNamespacesToCreate > 0) flows.set("kv-create", []);
+  if (footprint.routeZoneIds.length > 0) flows.set("routes", uniqueSorted(footprint.routeZoneIds));
+  if (footprint.zoneLookupZoneIds.length > 0) {
+    flows.set("route-zone-lookup", uniqueSorted(footprint.zoneLookupZoneIds));
+  }
+  return flows;
+}
+
+/** The calls the app's deploy makes for `footprint`, in table order. */
+export function callsFor(footprint: DeploymentFootprint): DeployCall[] {
+  const flows = activeFlows(footprint);
+  return DEPLOY_CALLS.filter((call) => flows.has(call.flow));
+}
+
 /**
- * The exact grant set a deploy token needs for `footprint`, plus `extraPermissions` added on purpose
- * (account-scoped ones on the account, zone-scoped ones on every zone of the stack).
+ * The exact grant set a deploy token needs for `footprint`: for each call the deploy makes, the group
+ * the table grants for it, on the account or on each zone the call touches; plus `extraPermissions`
+ * added on purpose (account-scoped ones on the account, zone-scoped ones on every zone of the deploy).
+ * Empty when the app deploys nothing (codeDeployedBy: pulumi): no token exists then.
  */
 export function deriveGrants(
   footprint: DeploymentFootprint,
   extraPermissions: readonly string[] = [],
 ): DerivedGrant[] {
+  if (!footprint.deploysCode) return [];
   const account = accountResource(footprint.accountId);
-  const routeZones = uniqueSorted(footprint.routeZoneIds).map(zoneResource);
-  const hostnameZones = uniqueSorted(footprint.customHostnameZoneIds).map(zoneResource);
+  const flows = activeFlows(footprint);
+  const calls = callsFor(footprint);
   const grants: DerivedGrant[] = [];
   const add = (permission: string, resources: readonly string[], reason: string, addedByHand = false) => {
     for (const resource of resources) grants.push({ permission, resource, reason, addedByHand });
   };
 
-  // wrangler reads account settings on every deploy (`wrangler deploy` fails without it).
-  add("Account Settings Read", [account], "wrangler reads the account's settings on every deploy");
-  if (footprint.workerScripts > 0) {
-    add("Workers Scripts Write", [account], "uploads the Worker script (account scope only)");
+  for (const call of calls) {
+    if (call.grant === undefined) continue;
+    const resources =
+      call.resource === "account" ? [account] : (flows.get(call.flow) ?? []).map(zoneResource);
+    const others = calls.filter((other) => other !== call && other.grant === call.grant).length;
+    const more =
+      others === 0 ? "" : `, and ${others} more call${others === 1 ? "" : "s"} (docs/DEPLOY-CONTRACT.md)`;
+    add(call.grant, resources, `${describeCall(call)}${more}`);
   }
-  if (footprint.kvNamespaces > 0) {
-    add("Workers KV Storage Write", [account], "manages the Worker's KV namespace");
-  }
-  if (footprint.r2Buckets > 0) {
-    add("Workers R2 Storage Write", [account], "manages the Worker's R2 bucket");
-  }
-  add("Workers Routes Write", routeZones, "attaches the Worker's routes on this zone");
-  add("Zone Read", routeZones, "resolves the zone its routes belong to");
-  add(
-    "SSL and Certificates Write",
-    hostnameZones,
-    "manages custom hostnames (Cloudflare for SaaS) on this zone",
-  );
 
-  const stackZones = uniqueSorted([...routeZones, ...hostnameZones]);
+  const stackZones = uniqueSorted([...footprint.routeZoneIds, ...footprint.zoneLookupZoneIds]).map(
+    zoneResource,
+  );
   for (const name of extraPermissions) {
     const group = permissionByName(name);
     if (!group) throw new DerivationError(`unknown permission "${name}"`);
@@ -83,7 +140,7 @@ export function deriveGrants(
     }
     const targets = group.scope === "account" ? [account] : stackZones;
     if (targets.length === 0) {
-      throw new DerivationError(`"${group.name}" is zone-scoped but the stack deploys to no zone`);
+      throw new DerivationError(`"${group.name}" is zone-scoped but the app's deploy touches no zone`);
     }
     add(group.name, targets, "added on purpose (extraPermissions)", true);
   }

@@ -24,11 +24,12 @@ const key = (grant: Grant) => `${grant.permission}\u0000${grant.resource}`;
 export const tokenDerivedLeastPrivilege: StackValidationPolicy = {
   name: "cloudflare-token-enforce-derived-least-privilege",
   description:
-    "Each deploy token's grants must equal what the stack's own resources need: Account Settings Read on the " +
-    "account; Workers Scripts Write, Workers KV Storage Write and Workers R2 Storage Write on the account when " +
-    "the stack has a Worker script, KV namespace or R2 bucket; Workers Routes Write and Zone Read on each zone " +
-    "with routes; SSL and Certificates Write on each zone with custom hostnames. Anything more is excess; " +
-    "anything less fails the deploy. Extras are allowed only when the config lists them.",
+    "Each deploy token's grants must equal what the application's deploy needs, call by call " +
+    "(docs/DEPLOY-CONTRACT.md): Workers Scripts Write on the account when the stack has a Worker script whose code " +
+    "CI deploys; Workers Routes Write on each zone of a route in the published deploy contract " +
+    "(SCOPED_EDGE_WRANGLER_CONFIG, routesDeployedBy: ci); Workers KV Storage Write only for a contract KV binding " +
+    "without an id. Anything more is excess; anything less fails the deploy. Extras are allowed only when the " +
+    "config lists them.",
   enforcementLevel: "mandatory",
   severity: "high",
   remediationSteps:
@@ -58,10 +59,18 @@ export const tokenDerivedLeastPrivilege: StackValidationPolicy = {
       (resource) => isTokenType(resource.type) && !config.exemptTokenNames.includes(resource.name),
     );
     if (tokens.length === 0) args.notApplicable("The stack declares no Cloudflare API or account token.");
-    const footprints = footprintsFromResources(args.resources);
+    const fromResources = footprintsFromResources(args.resources);
+    if (!fromResources.ok) {
+      reportViolation(
+        `The deploy contract cannot be read: ${fromResources.error}. Publish the wrangler config scoped-edge ` +
+          `generates (npm run wrangler-config).`,
+      );
+      return;
+    }
+    const footprints = fromResources.footprints;
     if (footprints.length === 0) {
       args.notApplicable(
-        "The stack declares no Worker script, KV namespace or R2 bucket to derive a deploy token's permissions from.",
+        "The stack declares no Worker script whose deploy a token's permissions derive from.",
       );
     }
 

@@ -57,13 +57,13 @@ export function tokenPolicies(specs: readonly TokenPolicySpec[]): Record<string,
   }));
 }
 
+/** The dev stack's app deploy: CI deploys the code; Pulumi owns the KV namespace and the routes. */
 export const DEV_FOOTPRINT: DeploymentFootprint = {
   accountId: IDS.devAccount,
-  workerScripts: 1,
-  kvNamespaces: 1,
-  r2Buckets: 0,
-  routeZoneIds: [IDS.devZone],
-  customHostnameZoneIds: [],
+  deploysCode: true,
+  kvNamespacesToCreate: 0,
+  routeZoneIds: [],
+  zoneLookupZoneIds: [],
 };
 
 /** The schedules the committed stacks use. */

@@ -45,7 +45,7 @@ describe("cloudflare-token-disallow-wildcard-resources", () => {
     [
       "all accounts",
       plus({ permissions: ["Workers Tail Read"], resources: json({ "com.cloudflare.api.account.*": "*" }) }),
-      "policies[2] grants Workers Tail Read on com.cloudflare.api.account.*, every account the token's owner can " +
+      "policies[1] grants Workers Tail Read on com.cloudflare.api.account.*, every account the token's owner can " +
         'reach. Replace it with "com.cloudflare.api.account.<account id>" for the one account the token needs.',
     ],
     [
@@ -54,7 +54,7 @@ describe("cloudflare-token-disallow-wildcard-resources", () => {
         permissions: ["Zone Read", "Workers Routes Write"],
         resources: json({ "com.cloudflare.api.account.zone.*": "*" }),
       }),
-      "policies[2] grants Zone Read and Workers Routes Write on com.cloudflare.api.account.zone.*, every zone of " +
+      "policies[1] grants Zone Read and Workers Routes Write on com.cloudflare.api.account.zone.*, every zone of " +
         `every account. ${ZONE_FIX}`,
     ],
     [
@@ -63,7 +63,7 @@ describe("cloudflare-token-disallow-wildcard-resources", () => {
         permissions: ["Zone Read"],
         resources: json({ [ACCOUNT(IDS.devAccount)]: { "com.cloudflare.api.account.zone.*": "*" } }),
       }),
-      `policies[2] grants Zone Read on com.cloudflare.api.account.zone.* nested under ${ACCOUNT(IDS.devAccount)}, ` +
+      `policies[1] grants Zone Read on com.cloudflare.api.account.zone.* nested under ${ACCOUNT(IDS.devAccount)}, ` +
         `every zone of that account. ${ZONE_FIX}`,
     ],
     [
@@ -72,7 +72,7 @@ describe("cloudflare-token-disallow-wildcard-resources", () => {
         permissions: ["Zone Read"],
         resources: { [ACCOUNT(IDS.devAccount)]: { "com.cloudflare.api.account.zone.*": "*" } },
       }),
-      `policies[2] grants Zone Read on com.cloudflare.api.account.zone.* nested under ${ACCOUNT(IDS.devAccount)}, ` +
+      `policies[1] grants Zone Read on com.cloudflare.api.account.zone.* nested under ${ACCOUNT(IDS.devAccount)}, ` +
         `every zone of that account. ${ZONE_FIX}`,
     ],
     [
@@ -81,7 +81,7 @@ describe("cloudflare-token-disallow-wildcard-resources", () => {
         permissions: ["Workers Scripts Write", "User Details Read"],
         resources: json({ "com.cloudflare.api.user.0123456789abcdef0123456789abcdef": "*" }),
       }),
-      "policies[2] grants Workers Scripts Write on the user resource " +
+      "policies[1] grants Workers Scripts Write on the user resource " +
         "com.cloudflare.api.user.0123456789abcdef0123456789abcdef, which reaches every account and zone the user can. " +
         'Grant account permissions on "com.cloudflare.api.account.<account id>" and zone permissions on ' +
         '"com.cloudflare.api.account.zone.<zone id>" instead.',
@@ -89,13 +89,13 @@ describe("cloudflare-token-disallow-wildcard-resources", () => {
     [
       "malformed JSON in resources",
       plus({ permissions: ["Zone Read"], resources: '{"com.cloudflare.api.account.zone.x": ' }),
-      "policies[2]: resources is not valid JSON (Unexpected end of JSON input). Set resources to a JSON object such " +
+      "policies[1]: resources is not valid JSON (Unexpected end of JSON input). Set resources to a JSON object such " +
         'as {"com.cloudflare.api.account.<account id>":"*"}.',
     ],
     [
       "resources that are not an object",
       plus({ permissions: ["Zone Read"], resources: '["com.cloudflare.api.account.zone.x"]' }),
-      'policies[2]: resources must be a JSON object mapping resource strings to "*". Set resources to a JSON object ' +
+      'policies[1]: resources must be a JSON object mapping resource strings to "*". Set resources to a JSON object ' +
         'such as {"com.cloudflare.api.account.<account id>":"*"}.',
     ],
     [
@@ -142,8 +142,8 @@ describe("cloudflare-token-disallow-privileged-permissions", () => {
       resources: json({ [ZONE(IDS.devZone)]: "*" }),
     });
     expect(await details(tokenPrivilegedPermissions, change)).toEqual([
-      "The token grants privileged permissions a deploy token must never hold: API Tokens Write (policies[2]), DNS " +
-        "Write (policies[2]). Remove them from the token's policies.",
+      "The token grants privileged permissions a deploy token must never hold: API Tokens Write (policies[1]), DNS " +
+        "Write (policies[1]). Remove them from the token's policies.",
     ]);
   });
 
@@ -156,7 +156,7 @@ describe("cloudflare-token-disallow-privileged-permissions", () => {
   ])("denies %s by default", async (name) => {
     const change = plus({ permissions: [name], resources: json({ [ACCOUNT(IDS.devAccount)]: "*" }) });
     expect(await details(tokenPrivilegedPermissions, change)).toEqual([
-      `The token grants privileged permissions a deploy token must never hold: ${name} (policies[2]). Remove them ` +
+      `The token grants privileged permissions a deploy token must never hold: ${name} (policies[1]). Remove them ` +
         "from the token's policies.",
     ]);
   });
@@ -170,7 +170,7 @@ describe("cloudflare-token-disallow-privileged-permissions", () => {
     for (const entry of ["Workers Tail Read", perm("Workers Tail Read")]) {
       const config = { "cloudflare-token-disallow-privileged-permissions": { deniedPermissions: [entry] } };
       expect(await details(tokenPrivilegedPermissions, change, config)).toEqual([
-        "The token grants privileged permissions a deploy token must never hold: Workers Tail Read (policies[2]). " +
+        "The token grants privileged permissions a deploy token must never hold: Workers Tail Read (policies[1]). " +
           "Remove them from the token's policies.",
       ]);
     }
@@ -270,7 +270,7 @@ describe("cloudflare-token-enforce-allowed-scope", () => {
   it("fails closed when the environment allows nothing", async () => {
     expect(await details(tokenAllowedScope, {}, {})).toEqual([
       `The token grants on resources outside this environment's scope: ${ACCOUNT(IDS.devAccount)} (account not in ` +
-        `allowedAccountIds); ${ZONE(IDS.devZone)} (zone not in allowedZoneIds). Scope it to the allowed accounts ` +
+        "allowedAccountIds). Scope it to the allowed accounts " +
         "(none) and zones (none). No account or zone is allowed yet: set allowedAccountIds and allowedZoneIds in " +
         "this environment's policy config.",
     ]);
@@ -279,7 +279,7 @@ describe("cloudflare-token-enforce-allowed-scope", () => {
   it("reports malformed resources", async () => {
     const change = plus({ permissions: ["Zone Read"], resources: '{"com.cloudflare.api.account.zone.x":' });
     expect(await details(tokenAllowedScope, change)).toEqual([
-      "policies[2]: resources is not valid JSON (Unexpected end of JSON input). Its scope " +
+      "policies[1]: resources is not valid JSON (Unexpected end of JSON input). Its scope " +
         "cannot be checked; fix resources.",
     ]);
   });
