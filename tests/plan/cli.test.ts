@@ -1,15 +1,19 @@
 /**
- * The plan CLI (tools/plan/main.ts) in process: arguments, the --json contract, exit codes, secret
- * masking in both outputs, any stack file and the policy config it is judged by.
+ * The plan CLI (tools/plan/main.ts) in process: arguments (node:util parseArgs), JSON on every exit
+ * (checked against docs/plan.schema.json with ajv), exit codes, the text a person reads first,
+ * secret masking and control-character escaping in every output.
  */
-import { copyFileSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 
 import { afterAll, describe, expect, it } from "vitest";
 
-import { DEFAULT_STACK, parseArgs, parseNow, USAGE, UsageError } from "../../tools/plan/main";
+import { DEFAULT_STACK, errorDocument, parseArgs, parseNow, USAGE, UsageError } from "../../tools/plan/main";
+import { SECRET_LOOKING } from "../../tools/plan/mask";
 import {
   committedStack,
+  expectSchemaValid,
+  jsonOutput,
   NOW,
   onlyOf,
   removeTempRoots,
@@ -17,7 +21,7 @@ import {
   runCli,
   tempRoot,
   TYPES,
-  type CliRun,
+  wideLines,
   type JsonPlan,
 } from "./helpers";
 
@@ -25,27 +29,25 @@ afterAll(removeTempRoots);
 
 const A001 = "0000000000000000000000000000a001";
 const D001 = "0000000000000000000000000000d001";
-const IP_ADVISORY = { policy: "cloudflare-token-require-ip-restriction", level: "advisory" };
+const IP_POLICY = "cloudflare-token-require-ip-restriction";
 const DEV_TOKEN_URN =
   "urn:pulumi:dev::scoped-edge::scoped-edge:cloudflare:DeployToken$cloudflare:index/accountToken:AccountToken::deploy-token";
+const COMMITTED = ["dev", "staging", "prod"] as const;
 
-/** Parses `--json` output, proving it is exactly one pretty-printed document and a final newline. */
-function jsonDocument(run: CliRun): JsonPlan {
-  const document = JSON.parse(run.stdout) as JsonPlan;
-  expect(run.stdout).toBe(`${JSON.stringify(document, null, 2)}\n`);
-  return document;
+interface ErrorJson {
+  error?: { key: string; problem: string; fix: string };
+  errors?: { key: string; problem: string; fix: string }[];
 }
-
+const problemsOf = (document: ErrorJson) => document.errors ?? (document.error ? [document.error] : []);
 const mandatory = (document: JsonPlan) => document.violations.filter((v) => v.level === "mandatory");
-const lastLine = (text: string) => text.trimEnd().split("\n").at(-1);
 
-describe("parseArgs and parseNow", () => {
+describe("parseArgs (node:util) and parseNow", () => {
   const clock = () => new Date("2030-01-02T03:04:05Z");
 
   it("defaults to the dev stack, text output, the clock's time and the repository root", () => {
     expect(parseArgs([], clock)).toEqual({
       stack: DEFAULT_STACK,
-      json: false,
+      format: "text",
       now: new Date("2030-01-02T03:04:05Z"),
       root: REPO,
       help: false,
@@ -61,26 +63,36 @@ describe("parseArgs and parseNow", () => {
       ),
     ).toEqual({
       stack: "prod",
-      json: true,
+      format: "json",
       now: new Date("2026-11-23T00:00:00Z"),
       policyConfig: resolve("x.json"),
       root: resolve("some/dir"),
       help: false,
     });
+    expect(parseArgs(["--markdown"], clock).format).toBe("markdown");
     expect(parseArgs(["-h"], clock).help).toBe(true);
     expect(parseArgs(["--help"], clock).help).toBe(true);
   });
 
   it.each([
-    [["--stack"], "--stack needs a value"],
-    [["--stack", "--json"], "--stack needs a value"],
-    [["--now="], "--now needs a value"],
-    [["--root", ""], "--root needs a value"],
-    [["--bogus"], 'unknown argument "--bogus"'],
-    [["dev"], 'unknown argument "dev"'],
-  ])("refuses %j: %s", (argv, message) => {
-    expect(() => parseArgs(argv, clock)).toThrow(UsageError);
-    expect(() => parseArgs(argv, clock)).toThrow(message);
+    [["--stack"], "--stack", "needs a value"],
+    [["--stack", "--json"], "--stack", "needs a value"],
+    [["--now="], "--now", "needs a value"],
+    [["--root", ""], "--root", "needs a value"],
+    [["--bogus"], "--bogus", "Unknown option '--bogus'"],
+    [["dev"], "arguments", "Unexpected argument 'dev'"],
+    [["--json", "--markdown"], "--json", "cannot be combined with --markdown"],
+  ])("refuses %j, naming %s", (argv, key, problem) => {
+    let thrown: unknown;
+    try {
+      parseArgs(argv, clock);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(UsageError);
+    expect((thrown as UsageError).key).toBe(key);
+    expect((thrown as UsageError).problem).toContain(problem);
+    expect((thrown as UsageError).fix).not.toBe("");
   });
 
   it("accepts ISO-8601 dates and instants with Z or an offset", () => {
@@ -98,154 +110,193 @@ describe("parseArgs and parseNow", () => {
     "2026-04-31T00:00:00Z",
   ])("refuses --now %s", (value) => {
     expect(() => parseNow(value)).toThrow(
-      new UsageError(`--now "${value}" is not an ISO-8601 instant; use e.g. 2026-11-23T00:00:00Z`),
+      new UsageError("--now", `"${value}" is not an ISO-8601 instant`, "use e.g. --now 2026-11-23T00:00:00Z"),
     );
   });
 });
 
-describe("usage: exit 0 for --help, 2 for bad arguments, nothing on stdout", () => {
+describe("usage: exit 0 for --help; exit 2 for bad arguments, as JSON on stdout with --json", () => {
   it("--help and -h print the usage on stdout and exit 0", async () => {
     for (const flag of ["--help", "-h"]) {
       expect(await runCli([flag])).toEqual({ code: 0, stdout: `${USAGE}\n`, stderr: "" });
     }
+    expect(wideLines(USAGE)).toEqual([]);
   });
 
   it.each([
-    [["--bogus"], 'plan: unknown argument "--bogus"'],
-    [
-      ["--now", "yesterday"],
-      'plan: --now "yesterday" is not an ISO-8601 instant; use e.g. 2026-11-23T00:00:00Z',
-    ],
-    [
-      ["--now", "2026-02-30"],
-      'plan: --now "2026-02-30" is not an ISO-8601 instant; use e.g. 2026-11-23T00:00:00Z',
-    ],
-    [["--stack"], "plan: --stack needs a value"],
-  ])("%j exits 2 with the problem and the usage on stderr", async (argv, message) => {
-    expect(await runCli(argv)).toEqual({ code: 2, stdout: "", stderr: `${message}\n\n${USAGE}\n` });
-  });
-
-  it("an unknown stack exits 2 and lists the stacks the root has", async () => {
-    expect(await runCli(["--stack", "nope"])).toEqual({
-      code: 2,
-      stdout: "",
-      stderr:
-        `plan: no stack file Pulumi.nope.yaml in ${REPO}; create one (e.g. copy Pulumi.dev.yaml) or run ` +
-        `pulumi stack init nope\nstacks in ${REPO}: dev, prod, staging\n`,
-    });
-    const root = tempRoot({ alpha: committedStack("dev"), beta: committedStack("prod") });
-    const run = await runCli(["--stack", "dev", "--root", root]);
+    [["--bogus"], "--bogus"],
+    [["--now", "yesterday"], "--now"],
+    [["--now", "2026-02-30"], "--now"],
+    [["--stack"], "--stack"],
+  ])("%j: exit 2, key, problem and fix on stderr; nothing on stdout", async (argv, key) => {
+    const run = await runCli(argv);
     expect(run.code).toBe(2);
     expect(run.stdout).toBe("");
-    expect(run.stderr).toContain(`\nstacks in ${root}: alpha, beta\n`);
+    expect(run.stderr).toMatch(new RegExp(`^plan: ${key}: .+\\n  fix: .+\\n\\n`));
+    expect(run.stderr.endsWith(`${USAGE}\n`)).toBe(true);
+
+    const json = await runCli([...argv, "--json"]);
+    expect(json.code).toBe(2);
+    const document = jsonOutput<ErrorJson>(json);
+    expect(Object.keys(document)).toEqual(["error"]);
+    expect(document.error!.key).toBe(key);
+  });
+
+  it("an unknown stack: exit 2, the stacks the root has, and how to start one", async () => {
+    const run = await runCli(["--stack", "nope", "--json"]);
+    expect(run.code).toBe(2);
+    expect(jsonOutput<ErrorJson>(run)).toEqual({
+      error: {
+        key: "--stack",
+        problem: `no stack file Pulumi.nope.yaml in ${REPO}; stacks in ${REPO}: dev, prod, staging`,
+        fix: "npm run new-stack -- --name nope --environment <dev|staging|prod>, or pass one of: dev, prod, staging",
+      },
+    });
+    const root = tempRoot({ alpha: committedStack("dev"), beta: committedStack("prod") });
+    const text = await runCli(["--stack", "dev", "--root", root]);
+    expect(text.code).toBe(2);
+    expect(text.stdout).toBe("");
+    expect(text.stderr).toContain(`stacks in ${root}: alpha, beta\n`);
   });
 
   it("a stack name that is not file-safe exits 2", async () => {
-    const run = await runCli(["--stack", "../etc"]);
-    expect(run).toEqual({
-      code: 2,
-      stdout: "",
-      stderr: `plan: stack name "../etc" may contain only letters, digits, '-', '_' and '.'\n`,
+    const run = await runCli(["--stack", "../etc", "--json"]);
+    expect(run.code).toBe(2);
+    expect(jsonOutput<ErrorJson>(run).error).toEqual({
+      key: "Pulumi.../etc.yaml",
+      problem: `stack name "../etc" may contain only letters, digits, '-', '_' and '.'`,
+      fix: "correct Pulumi.../etc.yaml, then run npm run plan -- --stack ../etc",
     });
+  });
+
+  it("errorDocument: one problem as error, several as errors, control characters escaped", () => {
+    const problem = { key: "k\u001b", problem: "p\n", fix: "f" };
+    expect(errorDocument([problem])).toEqual({ error: { key: "k\\x1b", problem: "p\\x0a", fix: "f" } });
+    expect(errorDocument([problem, problem])).toEqual({
+      errors: [
+        { key: "k\\x1b", problem: "p\\x0a", fix: "f" },
+        { key: "k\\x1b", problem: "p\\x0a", fix: "f" },
+      ],
+    });
+    expectSchemaValid(errorDocument([problem, problem]));
   });
 });
 
-describe("committed stacks plan clean: exit 0, one JSON document, no mandatory violation", () => {
+describe("committed stacks: exit 0, a schema-valid document, a plan that reads at a glance", () => {
   const documents = new Map<string, JsonPlan>();
 
-  it.each(["dev", "staging", "prod"])("%s", async (stack) => {
+  it.each(COMMITTED)("%s: JSON", async (stack) => {
     const run = await runCli(["--stack", stack, "--json", "--now", NOW]);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
-    const document = jsonDocument(run);
+    const document = jsonOutput(run);
     documents.set(stack, document);
-
-    expect(Object.keys(document).sort()).toEqual(["missing", "resources", "stack", "violations"]);
     expect(document.stack).toBe(stack);
-    for (const resource of document.resources) {
-      expect(Object.keys(resource).sort()).toEqual(["inputs", "name", "type"]);
-    }
-    for (const violation of document.violations) {
-      expect(Object.keys(violation).sort()).toEqual(["level", "message", "policy", "resource"]);
-    }
+    expect(document.now).toBe(NOW);
     expect(mandatory(document)).toEqual([]);
-    // The one finding on every committed stack: no IP restriction, advisory only.
-    expect(document.violations.map(({ policy, level }) => ({ policy, level }))).toEqual([IP_ADVISORY]);
+    expect(document.result).toEqual({
+      exitCode: 0,
+      mandatory: 0,
+      advisory: document.violations.length,
+      toDo: document.missing.length,
+      resources: document.resources.length,
+    });
+    // The one finding on every committed stack: no IP restriction, advisory, with its remediation.
+    expect(document.violations.map(({ policy, level }) => ({ policy, level }))).toEqual([
+      { policy: IP_POLICY, level: "advisory" },
+    ]);
+    expect(document.violations[0]!.remediation).toContain("condition.requestIp.ins");
+    // The credentials table is in the document: the admin credential, the deploy token, the runtime key.
+    expect(document.credentials.map((row) => row.credential)).toEqual([
+      "admin credential (cloudflare:apiToken)",
+      "deploy token (CLOUDFLARE_API_TOKEN)",
+      "runtime key (PROVIDER_KEY)",
+    ]);
   });
 
-  it("dev: exactly the resources pulumi up would create, with the engine's default providers", () => {
-    const dev = documents.get("dev")!;
-    expect(dev.resources.map(({ type, name }) => `${type}  ${name}`).sort()).toEqual(
-      [
-        `${TYPES.stack}  scoped-edge-dev`,
-        `${TYPES.edgeWorker}  edge`,
-        `${TYPES.kv}  edge-kv`,
-        `${TYPES.script}  edge-script`,
-        `${TYPES.route}  edge-route-api-example-dev-a44707`,
-        `${TYPES.deployToken}  deploy`,
-        `${TYPES.randomId}  deploy-rotation`,
-        `${TYPES.accountToken}  deploy-token`,
-        `${TYPES.githubProvider}  github`,
-        `${TYPES.deploySecret}  deploy-secret`,
-        `${TYPES.envVariable}  deploy-secret-account-id`,
-        `${TYPES.envSecret}  deploy-secret-token`,
-        `${TYPES.cloudflareProvider}  default_6_22_1`,
-        `${TYPES.randomProvider}  default_4_21_2`,
-      ].sort(),
+  it.each(COMMITTED)(
+    "%s: text within 100 columns, verdict first, mandatory before advisory",
+    async (stack) => {
+      const run = await runCli(["--stack", stack, "--now", NOW]);
+      expect(run.code).toBe(0);
+      expect(run.stderr).toBe("");
+      expect(wideLines(run.stdout)).toEqual([]);
+      const lines = run.stdout.split("\n");
+      const document = documents.get(stack)!;
+      expect(lines[0]).toBe(
+        `Result: no mandatory violation · 1 advisory · ${document.missing.length} to set before a real ` +
+          `pulumi up · ${document.resources.length} resources`,
+      );
+      const heading = (prefix: string) => lines.findIndex((line) => line.startsWith(prefix));
+      const order = [
+        heading("Mandatory violations"),
+        heading("Advisory"),
+        heading("Before a real pulumi up"),
+        heading("Deploy token deploy-token grants"),
+        heading("Credentials ("),
+        heading("Resources pulumi up would create"),
+      ];
+      expect(order.every((index) => index > 0)).toBe(true);
+      expect([...order].sort((a, b) => a - b)).toEqual(order);
+      expect(lines.filter((line) => line.startsWith("Result:"))).toHaveLength(1);
+      // Each message once: the remediation repeats the message's sentence, so no second copy.
+      expect(run.stdout.replace(/\s+/g, " ").split("Set condition.requestIp.ins").length - 1).toBe(1);
+      expect(run.stdout).not.toContain("scoped-edge: scoped-edge:");
+    },
+  );
+
+  it.each(COMMITTED)(
+    "%s: Markdown holds the verdict, the credential picture and the tables",
+    async (stack) => {
+      const run = await runCli(["--stack", stack, "--markdown", "--now", NOW]);
+      expect(run.code).toBe(0);
+      expect(run.stdout.split("\n").slice(0, 3)).toEqual([
+        `## Plan for stack \`${stack}\`: ✅`,
+        "",
+        expect.stringMatching(/^Result: no mandatory violation · 1 advisory · /) as unknown as string,
+      ]);
+      expect(run.stdout).toContain("\n```mermaid\nflowchart LR\n");
+      expect(run.stdout).toContain("\n| credential | for | lives in | read by | expires | rotation |\n");
+    },
+  );
+
+  it("dev: the grants table names the zone, the tree shows short types, full values stay in --json", async () => {
+    const run = await runCli(["--stack", "dev", "--now", NOW]);
+    expect(run.stdout).toMatch(
+      /\n {2}│ {2}└─ edge-route-api-example-dev-a44707 {2}cloudflare:WorkersRoute\n/,
     );
+    expect(run.stdout).toMatch(/content: .{10,}…\n/);
+    const dev = documents.get("dev")!;
+    const script = onlyOf(dev.resources, TYPES.script);
+    expect((script.inputs["content"] as string).length).toBeGreaterThan(1000);
     const token = onlyOf(dev.resources, TYPES.accountToken);
     expect(token.inputs["accountId"]).toBe(A001);
-    expect(token.inputs["expiresOn"]).toBe("2026-12-18T00:00:00Z");
-    expect(token.inputs["name"]).toMatch(/^scoped-edge-dev-deploy-[0-9a-f]{8}$/);
-    const policies = token.inputs["policies"] as { resources: string }[];
-    expect(policies.map((policy) => policy.resources)).toEqual([
-      `{"com.cloudflare.api.account.${A001}":"*"}`,
-      `{"com.cloudflare.api.account.zone.${D001}":"*"}`,
-    ]);
-    expect(onlyOf(dev.resources, TYPES.route).inputs).toEqual({
-      pattern: "api.example.dev/*",
-      script: "edge-chat-dev",
-      zoneId: D001,
-    });
+    expect(token.parent).toBe(
+      "urn:pulumi:dev::scoped-edge::pulumi:pulumi:Stack$scoped-edge:cloudflare:DeployToken::deploy",
+    );
     expect(dev.violations[0]!.resource).toBe(DEV_TOKEN_URN);
   });
 
-  it("prod: one route per pattern and both zones in the token", () => {
-    const prod = documents.get("prod")!;
-    expect(
-      prod.resources
-        .filter((resource) => resource.type === TYPES.route)
-        .map((route) => route.inputs["pattern"])
-        .sort(),
-    ).toEqual(["api.example.com/*", "api.example.net/*", "example.com/v1/*"]);
-    const token = onlyOf(prod.resources, TYPES.accountToken);
-    const resources = (token.inputs["policies"] as { resources: string }[]).map((p) => p.resources);
-    expect(resources).toContain(
-      '{"com.cloudflare.api.account.zone.0000000000000000000000000000d003":"*",' +
-        '"com.cloudflare.api.account.zone.0000000000000000000000000000d004":"*"}',
-    );
-  });
-
-  it("missing: dev lists its three secrets, then the placeholder ids with their config paths", () => {
+  it("missing: dev lists its three secrets (entered at a prompt), then the placeholder ids", () => {
     expect(documents.get("dev")!.missing).toEqual([
       {
         key: "scoped-edge:providerKey",
         kind: "secret",
-        fix: "pulumi config set --secret scoped-edge:providerKey <LLM provider key> --stack dev",
+        fix: "pulumi config set --secret scoped-edge:providerKey --stack dev (paste <LLM provider key> when prompted)",
       },
       {
         key: "cloudflare:apiToken",
         kind: "secret",
         fix:
-          'pulumi config set --secret cloudflare:apiToken <admin token with "Account API Tokens Write"> ' +
-          "--stack dev (or export CLOUDFLARE_API_TOKEN for the pulumi step)",
+          'pulumi config set --secret cloudflare:apiToken --stack dev (paste <admin account token with "Account ' +
+          'API Tokens Write"> when prompted; or export CLOUDFLARE_API_TOKEN for the pulumi step)',
       },
       {
         key: "github:token",
         kind: "secret",
         fix:
-          "pulumi config set --secret github:token <token that can write Actions secrets> --stack dev " +
-          "(or export GITHUB_TOKEN for the pulumi step)",
+          "pulumi config set --secret github:token --stack dev (paste <token that can write Actions secrets> " +
+          "when prompted; or export GITHUB_TOKEN for the pulumi step)",
       },
       {
         key: "scoped-edge:accountId",
@@ -260,134 +311,94 @@ describe("committed stacks plan clean: exit 0, one JSON document, no mandatory v
         fix: `replace ${D001} with the real id in Pulumi.dev.yaml (dashboard: the domain's Overview page)`,
       },
     ]);
-    expect(documents.get("prod")!.missing.filter((item) => item.kind === "placeholder-id")).toEqual([
-      expect.objectContaining({ key: "scoped-edge:accountId", value: "0000000000000000000000000000a002" }),
-      expect.objectContaining({ key: "scoped-edge:zones[0].id", value: "0000000000000000000000000000d003" }),
-      expect.objectContaining({ key: "scoped-edge:zones[1].id", value: "0000000000000000000000000000d004" }),
-    ]);
   });
 
-  it("the text output of dev says the same and ends with the result", async () => {
-    const run = await runCli(["--stack", "dev", "--now", NOW]);
-    expect(run.code).toBe(0);
-    expect(run.stderr).toBe("");
-    const lines = run.stdout.split("\n");
-    expect(lines.slice(0, 2)).toEqual([
-      'Offline plan for stack "dev" (project scoped-edge)',
-      `  at ${NOW}; policy config ${relative(process.cwd(), join(REPO, "policies/config/dev.json"))}`,
-    ]);
-    expect(run.stdout).toContain("Resources pulumi up would create (14):\n");
-    expect(run.stdout).toContain("Policy violations (1: 0 mandatory, 1 other):\n");
-    expect(run.stdout).toContain(
-      "  - scoped-edge:zones[0].id is the placeholder id 0000000000000000000000000000d001\n",
-    );
-    expect(lastLine(run.stdout)).toBe("Result: no mandatory violation.");
+  it("tokenOwner user: the to-do asks for API Tokens Write, not Account API Tokens Write", async () => {
+    const root = tempRoot({ dev: `${committedStack("dev")}  scoped-edge:tokenOwner: user\n` });
+    const run = await runCli(["--stack", "dev", "--root", root, "--json", "--now", NOW]);
+    const document = jsonOutput(run);
+    const admin = document.missing.find((item) => item.key === "cloudflare:apiToken")!;
+    expect(admin.fix).toContain('<admin user token with "API Tokens Write">');
+    expect(admin.fix).not.toContain("Account API Tokens Write");
   });
 });
 
 describe("exit 1: a mandatory violation stops the plan", () => {
-  it("dev judged by prod's policy config: its account and zone are out of scope", async () => {
-    const args = ["--stack", "dev", "--policy-config", join(REPO, "policies/config/prod.json"), "--now", NOW];
+  it("a token permission outside staging's allow-list: mandatory first in every output", async () => {
+    const extra = "  scoped-edge:extraPermissions:\n    - Workers Tail Read\n";
+    const root = tempRoot({ staging: committedStack("staging") + extra });
+    const args = ["--stack", "staging", "--root", root, "--now", NOW];
     const json = await runCli([...args, "--json"]);
     expect(json.code).toBe(1);
-    expect(json.stderr).toBe("");
-    const document = jsonDocument(json);
-    expect(mandatory(document)).toEqual([
-      {
-        policy: "cloudflare-token-enforce-allowed-scope",
-        level: "mandatory",
-        resource: DEV_TOKEN_URN,
-        message: expect.stringContaining(
-          `com.cloudflare.api.account.${A001} (account not in allowedAccountIds); ` +
-            `com.cloudflare.api.account.zone.${D001} (zone not in allowedZoneIds)`,
-        ) as unknown as string,
-      },
-    ]);
+    const document = jsonOutput(json);
+    expect(document.result.exitCode).toBe(1);
+    const levels = document.violations.map((violation) => violation.level);
+    expect(levels.indexOf("advisory")).toBeGreaterThan(levels.lastIndexOf("mandatory"));
+    for (const violation of mandatory(document)) expect(violation.remediation).not.toBeNull();
+
     const text = await runCli(args);
     expect(text.code).toBe(1);
-    expect(text.stdout).toContain(
-      "  [mandatory] cloudflare-token-enforce-allowed-scope  (cloudflare:index/accountToken:AccountToken  deploy-token)\n",
+    expect(wideLines(text.stdout)).toEqual([]);
+    expect(text.stdout.split("\n")[0]).toMatch(
+      /^Result: \d+ mandatory violation\(s\): pulumi up would stop · 1 advisory · /,
     );
-    expect(lastLine(text.stdout)).toBe(
-      "Result: 1 mandatory violation(s); pulumi up with this policy pack would stop.",
-    );
-  });
-
-  it("a permission added by hand: allowed extra in dev (exit 0), outside staging's allow-list (exit 1)", async () => {
-    const extra = "  scoped-edge:extraPermissions:\n    - Workers Tail Read\n";
-    const root = tempRoot({
-      dev: committedStack("dev") + extra,
-      staging: committedStack("staging") + extra,
-    });
-    const dev = await runCli(["--stack", "dev", "--root", root, "--json", "--now", NOW]);
-    expect(dev.code).toBe(0);
-    expect(mandatory(jsonDocument(dev))).toEqual([]);
-
-    const staging = await runCli(["--stack", "staging", "--root", root, "--json", "--now", NOW]);
-    expect(staging.code).toBe(1);
-    const violations = mandatory(jsonDocument(staging));
-    expect(violations.map((violation) => violation.policy).sort()).toEqual([
-      "cloudflare-token-enforce-derived-least-privilege",
-      "cloudflare-token-enforce-permission-allowlist",
-    ]);
-    for (const violation of violations) expect(violation.message).toContain("Workers Tail Read");
+    expect(text.stdout.indexOf("Mandatory violations (")).toBeLessThan(text.stdout.indexOf("Advisory ("));
+    const markdown = await runCli([...args, "--markdown"]);
+    expect(markdown.code).toBe(1);
+    expect(markdown.stdout.split("\n")[0]).toBe("## Plan for stack `staging`: ❌");
   });
 });
 
-describe("exit 2: bad config names the key and the fix, prints nothing on stdout", () => {
+describe("exit 2: bad config names key, problem and fix; JSON on stdout with --json", () => {
   it("a malformed zone id", async () => {
     const root = tempRoot({ dev: committedStack("dev").replace(`id: ${D001}`, "id: not-a-zone") });
-    for (const json of [[], ["--json"]]) {
-      expect(await runCli(["--stack", "dev", "--root", root, "--now", NOW, ...json])).toEqual({
-        code: 2,
-        stdout: "",
-        stderr:
-          'plan: Invalid configuration for stack "dev" (nothing was deployed):\n' +
-          "  - scoped-edge:zones[0].id: must be a 32-character lowercase hex Cloudflare zone id\n" +
-          "    fix: pulumi config set --path 'scoped-edge:zones[0].id' <value> --stack dev (or edit Pulumi.dev.yaml)\n",
-      });
-    }
+    const text = await runCli(["--stack", "dev", "--root", root, "--now", NOW]);
+    expect(text.code).toBe(2);
+    expect(text.stdout).toBe("");
+    expect(text.stderr).toMatch(/^plan: scoped-edge:zones\[0\]\.id: .+\n {2}fix: .+\n$/);
+    const json = await runCli(["--stack", "dev", "--root", root, "--now", NOW, "--json"]);
+    expect(json.code).toBe(2);
+    const [problem, ...others] = problemsOf(jsonOutput<ErrorJson>(json));
+    expect(others).toEqual([]);
+    expect(problem!.key).toBe("scoped-edge:zones[0].id");
+    expect(problem!.fix).toContain("scoped-edge:zones[0].id");
   });
 
-  it("a policy config that is missing, not JSON, has a bad level or breaks a policy's schema", async () => {
-    const root = tempRoot(
-      {},
-      {
-        "broken.json": "{nope",
-        "level.json": JSON.stringify({ "cloudflare-token-enforce-expiry": "strict" }),
-        "schema.json": JSON.stringify({ "cloudflare-token-enforce-expiry": { maxTtlDays: "ninety" } }),
-      },
+  it("several bad keys: {errors: [...]}, one per key", async () => {
+    const root = tempRoot({
+      dev: committedStack("dev")
+        .replace(`id: ${D001}`, "id: not-a-zone")
+        .replace("rotationDays: 30", "rotationDays: -1"),
+    });
+    const run = await runCli(["--stack", "dev", "--root", root, "--now", NOW, "--json"]);
+    expect(run.code).toBe(2);
+    const document = jsonOutput<ErrorJson>(run);
+    expect(document.errors!.map((problem) => problem.key)).toEqual(
+      expect.arrayContaining(["scoped-edge:zones[0].id", "scoped-edge:rotationDays"]),
     );
-    const plan = (file: string) =>
-      runCli(["--stack", "dev", "--policy-config", join(root, file), "--now", NOW]);
+  });
 
-    expect(await plan("absent.json")).toEqual({
-      code: 2,
-      stdout: "",
-      stderr: `plan: policy config ${join(root, "absent.json")} does not exist\n`,
-    });
-    const broken = await plan("broken.json");
-    expect(broken.code).toBe(2);
-    expect(broken.stdout).toBe("");
-    expect(broken.stderr).toMatch(new RegExp(`^plan: ${join(root, "broken.json")} is not valid JSON: `));
-    expect(await plan("level.json")).toEqual({
-      code: 2,
-      stdout: "",
-      stderr:
-        `plan: ${join(root, "level.json")}: parsing enforcement level for "cloudflare-token-enforce-expiry": ` +
-        `"strict" is not a valid enforcement level (use one of advisory, mandatory, remediate, disabled)\n`,
-    });
-    expect(await plan("schema.json")).toEqual({
-      code: 2,
-      stdout: "",
-      stderr:
-        `plan: ${join(root, "schema.json")} is not a valid config for the policy pack:\n` +
-        "  - cloudflare-token-enforce-expiry: maxTtlDays: Invalid type. Expected: integer, given: string\n",
-    });
+  it("a policy config that is missing or not JSON", async () => {
+    const root = tempRoot({}, { "broken.json": "{nope" });
+    for (const file of ["absent.json", "broken.json"]) {
+      const run = await runCli([
+        "--stack",
+        "dev",
+        "--policy-config",
+        join(root, file),
+        "--now",
+        NOW,
+        "--json",
+      ]);
+      expect(run.code).toBe(2);
+      const document = jsonOutput<ErrorJson>(run);
+      expect(document.error!.key).toBe("--policy-config");
+      expect(document.error!.problem).toContain(join(root, file));
+    }
   });
 });
 
-describe("secrets never reach stdout or stderr", () => {
+describe("what the plan prints cannot leak a secret or forge a line", () => {
   const CIPHERTEXTS = ["v1:CIPHER-provider-7f3a", "v1:CIPHER-cftoken-9b2c", "v1:CIPHER-ghtoken-41de"];
   const secureStack = committedStack("dev").concat(
     `  scoped-edge:providerKey:\n    secure: ${CIPHERTEXTS[0]}\n`,
@@ -395,87 +406,62 @@ describe("secrets never reach stdout or stderr", () => {
     `  github:token:\n    secure: ${CIPHERTEXTS[2]}\n`,
   );
 
-  it("secure: values stand in as [secret] in the JSON document; the deploy token's value too", async () => {
+  it("secure: values stand in as [secret] in every output; the deploy token's value too", async () => {
     const root = tempRoot({ dev: secureStack });
-    const run = await runCli(["--stack", "dev", "--root", root, "--json", "--now", NOW]);
-    expect(run.code).toBe(0);
-    const output = run.stdout + run.stderr;
-    expect(output).not.toContain("CIPHER");
-    // The offline runtime's stand-in value of the deploy token (a secret output) must not show either.
-    expect(output).not.toContain("offline-token");
-
-    const document = jsonDocument(run);
-    const bindings = onlyOf(document.resources, TYPES.script).inputs["bindings"] as Record<string, unknown>[];
-    expect(bindings.find((binding) => binding["name"] === "PROVIDER_KEY")).toEqual({
-      name: "PROVIDER_KEY",
-      type: "secret_text",
-      text: "[secret]",
-    });
+    for (const format of [[], ["--json"], ["--markdown"]]) {
+      const run = await runCli(["--stack", "dev", "--root", root, "--now", NOW, ...format]);
+      expect(run.code).toBe(0);
+      const output = run.stdout + run.stderr;
+      expect(output).not.toContain("CIPHER");
+      expect(output).not.toContain("offline-token");
+    }
+    const document = jsonOutput(await runCli(["--stack", "dev", "--root", root, "--json", "--now", NOW]));
     expect(onlyOf(document.resources, TYPES.envSecret).inputs["value"]).toBe("[secret]");
     expect(onlyOf(document.resources, TYPES.githubProvider).inputs["token"]).toBe("[secret]");
     expect(onlyOf(document.resources, TYPES.cloudflareProvider).inputs).toEqual({
       apiToken: "[secret]",
       version: "6.22.1",
     });
-    // Set (as secrets), so no longer missing: only the placeholder ids are left.
     expect(document.missing.map((item) => item.kind)).toEqual(["placeholder-id", "placeholder-id"]);
   });
 
-  it("the text output masks the same values", async () => {
-    const root = tempRoot({ dev: secureStack });
-    const run = await runCli(["--stack", "dev", "--root", root, "--now", NOW]);
-    expect(run.code).toBe(0);
-    expect(run.stdout + run.stderr).not.toContain("CIPHER");
-    expect(run.stdout + run.stderr).not.toContain("offline-token");
-    expect(run.stdout).toContain("PROVIDER_KEY (secret_text) = [secret]\n");
-    expect(run.stdout).toMatch(/\n[\s│]+secretName: CLOUDFLARE_API_TOKEN\n[\s│]+value: \[secret\]\n/);
-    expect(run.stdout).toMatch(/\n[\s│]+owner: example-org\n[\s│]+token: \[secret\]\n/);
-    expect(run.stdout).toMatch(/\n[\s│]+apiToken: \[secret\]\n/);
-    expect(run.stdout).toContain("Before a real pulumi up:\n  - scoped-edge:accountId is the placeholder id");
-  });
-
-  it("a secure: value inside workerVars is refused (vars deploy as plain text), without echoing it", async () => {
+  it("a key-looking plain var is never printed in full, whatever the plan decides", async () => {
+    const key = "gsk_0123456789abcdefghijklmnopqrstuv";
     const root = tempRoot({
-      dev: secureStack.replace(
+      dev: committedStack("dev").replace(
         "    ALLOWED_ORIGINS: https://www.example.dev\n",
-        "    ALLOWED_ORIGINS: https://www.example.dev\n    GREETING:\n      secure: v1:CIPHER-var-0c55\n",
+        `    ALLOWED_ORIGINS: https://www.example.dev\n    PROVIDER_BASE_URL: https://api.example.dev/${key}\n`,
       ),
     });
-    const run = await runCli(["--stack", "dev", "--root", root, "--now", NOW]);
-    expect(run.code).toBe(2);
-    expect(run.stdout).toBe("");
-    expect(run.stderr).toContain(
-      "scoped-edge:workerVars: holds a Pulumi secret, but Worker vars are deployed as plain text",
-    );
-    expect(run.stderr).toContain("the provider key belongs in scoped-edge:providerKey");
-    expect(run.stderr).not.toContain("CIPHER");
+    for (const format of [[], ["--json"], ["--markdown"]]) {
+      const run = await runCli(["--stack", "dev", "--root", root, "--now", NOW, ...format]);
+      expect([1, 2]).toContain(run.code);
+      expect(run.stdout + run.stderr).not.toContain(key);
+      expect(run.stdout + run.stderr).not.toContain("gsk_0123");
+      if (run.code === 1 && format[0] === "--json") expect(run.stdout).toContain(SECRET_LOOKING);
+    }
   });
 
-  it("secrets written as plain config are refused by key, and their values are never echoed", async () => {
+  it("control characters in a value never reach any output raw, nor forge a Result line", async () => {
     const values = [
-      "gsk_PLAIN_provider_key_5a1e9c",
-      "PLAIN_cf_admin_token_77d0b2",
-      "ghp_PLAIN_github_token_e41f",
-      "PLAIN0global0api0key0123456789abcdef012",
+      "api.example.dev/*\nResult: no mandatory violation.",
+      "api.example.dev/*\u001b[8m",
+      "api.example.dev/\u202e*",
     ];
-    const root = tempRoot({
-      dev:
-        committedStack("dev") +
-        `  scoped-edge:providerKey: ${values[0]}\n  cloudflare:apiToken: ${values[1]}\n` +
-        `  github:token: ${values[2]}\n  cloudflare:apiKey: ${values[3]}\n`,
-    });
-    for (const json of [[], ["--json"]]) {
-      const run = await runCli(["--stack", "dev", "--root", root, "--now", NOW, ...json]);
-      expect(run.code).toBe(2);
-      expect(run.stdout).toBe("");
-      for (const key of ["scoped-edge:providerKey", "cloudflare:apiToken", "github:token"]) {
-        expect(run.stderr).toContain(
-          `  - ${key}: is stored as plain text; it must be a Pulumi secret\n` +
-            `    fix: pulumi config set --secret ${key} <value> --stack dev\n`,
-        );
+    for (const value of values) {
+      const root = tempRoot({
+        dev: committedStack("dev").replace(
+          "        - api.example.dev/*\n",
+          `        - ${JSON.stringify(value)}\n`,
+        ),
+      });
+      for (const format of [[], ["--json"], ["--markdown"]]) {
+        const run = await runCli(["--stack", "dev", "--root", root, "--now", NOW, ...format]);
+        const output = run.stdout + run.stderr;
+        for (const raw of ["\u001b", "\u202e", "\r"]) expect(output).not.toContain(raw);
+        expect(output.split("\n").filter((line) => line.startsWith("Result:")).length).toBeLessThanOrEqual(1);
+        expect(output).not.toContain("\nResult: no mandatory violation.");
       }
-      expect(run.stderr).toContain("  - cloudflare:apiKey: configures a Global API Key");
-      for (const value of values) expect(run.stderr).not.toContain(value);
     }
   });
 });
@@ -486,96 +472,26 @@ describe("any stack file plans", () => {
     const run = await runCli(["--stack", "eu-canary", "--root", root, "--json", "--now", NOW]);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
-    const document = jsonDocument(run);
+    const document = jsonOutput(run);
     expect(document.stack).toBe("eu-canary");
-    expect(onlyOf(document.resources, TYPES.stack).name).toBe("scoped-edge-eu-canary");
+    expect(document.policyConfigFile).toBe(relative(process.cwd(), join(REPO, "policies/config/prod.json")));
     expect(onlyOf(document.resources, TYPES.accountToken).inputs["name"]).toMatch(
       /^scoped-edge-eu-canary-deploy-[0-9a-f]{8}$/,
     );
-
     const text = await runCli(["--stack", "eu-canary", "--root", root, "--now", NOW]);
-    expect(text.stdout.split("\n")[1]).toBe(
-      `  at ${NOW}; policy config ${relative(process.cwd(), join(REPO, "policies/config/prod.json"))}`,
-    );
     expect(text.stdout).toContain("--stack eu-canary");
   });
 
-  it("--policy-config is what the custom stack is judged by", async () => {
-    const narrowed = JSON.parse(readFileSync(join(REPO, "policies/config/prod.json"), "utf8")) as Record<
-      string,
-      Record<string, unknown>
-    >;
-    narrowed["cloudflare-token-enforce-allowed-scope"]!["allowedZoneIds"] = [
-      "0000000000000000000000000000d003",
-    ];
-    const root = tempRoot(
-      { "eu-canary": committedStack("prod") },
-      { "narrow.json": JSON.stringify(narrowed) },
-    );
-    copyFileSync(join(REPO, "policies/config/prod.json"), join(root, "same.json"));
-
-    const same = await runCli([
-      "--stack",
-      "eu-canary",
-      "--root",
-      root,
-      "--policy-config",
-      join(root, "same.json"),
-    ]);
-    expect(same.code).toBe(0);
-    expect(same.stdout.split("\n")[1]).toContain(
-      `policy config ${relative(process.cwd(), join(root, "same.json"))}`,
-    );
-
-    const narrow = await runCli([
-      "--stack",
-      "eu-canary",
-      "--root",
-      root,
-      "--json",
-      "--policy-config",
-      join(root, "narrow.json"),
-    ]);
-    expect(narrow.code).toBe(1);
-    const [violation, ...others] = mandatory(jsonDocument(narrow));
-    expect(others).toEqual([]);
-    expect(violation!.policy).toBe("cloudflare-token-enforce-allowed-scope");
-    expect(violation!.message).toContain(
-      "com.cloudflare.api.account.zone.0000000000000000000000000000d004 (zone not in allowedZoneIds)",
-    );
-  });
-
-  it("a stack with an unknown environment gets the config error, with or without --policy-config", async () => {
-    const root = tempRoot({ qa: committedStack("dev").replace("environment: dev", "environment: qa") });
-    const expected = {
-      code: 2,
-      stdout: "",
-      stderr:
-        'plan: Invalid configuration for stack "qa" (nothing was deployed):\n' +
-        "  - scoped-edge:environment: must be one of dev, staging, prod\n" +
-        "    fix: pulumi config set scoped-edge:environment dev --stack qa\n",
-    };
-    expect(await runCli(["--stack", "qa", "--root", root])).toEqual(expected);
-    expect(
-      await runCli([
-        "--stack",
-        "qa",
-        "--root",
-        root,
-        "--policy-config",
-        join(REPO, "policies/config/dev.json"),
-      ]),
-    ).toEqual(expected);
-  });
-
   it("a policy config entry naming no policy is a note, not an error", async () => {
-    const root = tempRoot({}, { "unknown.json": JSON.stringify({ "no-such-policy": "mandatory" }) });
+    const prod = JSON.parse(readFileSync(join(REPO, "policies/config/dev.json"), "utf8")) as Record<
+      string,
+      unknown
+    >;
+    const root = tempRoot({}, { "unknown.json": JSON.stringify({ ...prod, "no-such-policy": "mandatory" }) });
     const file = join(root, "unknown.json");
-    const run = await runCli(["--stack", "dev", "--policy-config", file, "--now", NOW]);
-    expect(run.stdout).toContain(
-      `\nnote: ${relative(process.cwd(), file)} configures "no-such-policy", which is not a policy of the pack\n`,
-    );
-    // The schema defaults allow no account and no zone: the scope policy stops the plan.
-    expect(run.code).toBe(1);
+    const run = await runCli(["--stack", "dev", "--policy-config", file, "--now", NOW, "--json"]);
+    expect(jsonOutput(run).notes).toEqual([
+      `${relative(process.cwd(), file)} configures "no-such-policy", which is not a policy of the pack`,
+    ]);
   });
 });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 
 import { spawnScript } from "../helpers/spawn-script";
-import type { JsonPlan } from "./helpers";
+import { expectSchemaValid, type JsonPlan } from "./helpers";
 
 const spawnPlan = (args: readonly string[]) => spawnScript("tools/plan/main.ts", args);
 
@@ -14,9 +14,18 @@ describe("tools/plan/main.ts as a process", () => {
     expect(run.code).toBe(0);
     const document = JSON.parse(run.stdout) as JsonPlan;
     expect(run.stdout).toBe(`${JSON.stringify(document, null, 2)}\n`);
-    expect(Object.keys(document)).toEqual(["stack", "resources", "violations", "missing"]);
+    expectSchemaValid(document);
     expect(document.stack).toBe("dev");
-    expect(document.resources).toHaveLength(14);
+    expect(document.result.exitCode).toBe(0);
     expect(document.violations.filter((violation) => violation.level === "mandatory")).toEqual([]);
+  }, 30_000);
+
+  it("exit 2 with --json still prints one JSON document on stdout, and the problem on stderr", async () => {
+    const run = await spawnPlan(["--stack", "no-such-stack", "--json"]);
+    expect(run.code).toBe(2);
+    const document = JSON.parse(run.stdout) as { error: { key: string } };
+    expectSchemaValid(document);
+    expect(document.error.key).toBe("--stack");
+    expect(run.stderr).toContain("plan: --stack: no stack file Pulumi.no-such-stack.yaml");
   }, 30_000);
 });

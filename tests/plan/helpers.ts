@@ -6,7 +6,11 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+import Ajv2020 from "ajv/dist/2020";
+import { expect } from "vitest";
+
 import { main } from "../../tools/plan/main";
+import type { PlanDocument } from "../../tools/plan/report";
 
 export const REPO = join(__dirname, "..", "..");
 /** Inside dev's window 692 (2026-11-03 .. 2026-12-03), staging's 1484 and prod's 2968 (from 2026-11-19). */
@@ -54,12 +58,32 @@ export function removeTempRoots(): void {
   for (const dir of roots.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
-/** The `--json` document's shape. */
-export interface JsonPlan {
-  stack: string;
-  resources: { type: string; name: string; inputs: Record<string, unknown> }[];
-  violations: { policy: string; level: string; message: string; resource: string | null }[];
-  missing: { key: string; kind: string; value?: string; fix: string }[];
+/** The `--json` document's shape (docs/plan.schema.json). */
+export type JsonPlan = PlanDocument;
+
+const ajv = new Ajv2020({ allErrors: true, strict: true });
+const validatePlanJson = ajv.compile(
+  JSON.parse(readFileSync(join(REPO, "docs", "plan.schema.json"), "utf8")) as Record<string, unknown>,
+);
+
+/** Fails with ajv's errors unless `document` matches docs/plan.schema.json. */
+export function expectSchemaValid(document: unknown): void {
+  const valid = validatePlanJson(document);
+  expect(validatePlanJson.errors ?? []).toEqual([]);
+  expect(valid).toBe(true);
+}
+
+/** `--json` stdout: exactly one pretty-printed document and a final newline, valid by the schema. */
+export function jsonOutput<T = JsonPlan>(run: CliRun): T {
+  const document = JSON.parse(run.stdout) as T;
+  expect(run.stdout).toBe(`${JSON.stringify(document, null, 2)}\n`);
+  expectSchemaValid(document);
+  return document;
+}
+
+/** Lines (code points, not bytes) wider than the human output's limit. */
+export function wideLines(text: string, limit = 100): string[] {
+  return text.split("\n").filter((line) => [...line].length > limit);
 }
 
 export const TYPES = {

@@ -5,7 +5,7 @@ import {
   missingSecrets,
   PLACEHOLDER_ID,
   placeholderIds,
-  REQUIRED_SECRETS,
+  requiredSecrets,
 } from "../../tools/plan/placeholders";
 
 const P = (suffix: string) => `0000000000000000000000000000${suffix}`;
@@ -27,8 +27,8 @@ describe("PLACEHOLDER_ID", () => {
 });
 
 describe("missingSecrets", () => {
-  it("lists the three required secrets, in order, with the command that sets each", () => {
-    expect(REQUIRED_SECRETS.map((secret) => secret.key)).toEqual([
+  it("lists the three required secrets, in order, with the command that prompts for each", () => {
+    expect(requiredSecrets({}).map((secret) => secret.key)).toEqual([
       "scoped-edge:providerKey",
       "cloudflare:apiToken",
       "github:token",
@@ -37,23 +37,36 @@ describe("missingSecrets", () => {
       {
         key: "scoped-edge:providerKey",
         kind: "secret",
-        fix: "pulumi config set --secret scoped-edge:providerKey <LLM provider key> --stack qa",
+        fix: "pulumi config set --secret scoped-edge:providerKey --stack qa (paste <LLM provider key> when prompted)",
       },
       {
         key: "cloudflare:apiToken",
         kind: "secret",
         fix:
-          'pulumi config set --secret cloudflare:apiToken <admin token with "Account API Tokens Write"> --stack qa ' +
-          "(or export CLOUDFLARE_API_TOKEN for the pulumi step)",
+          'pulumi config set --secret cloudflare:apiToken --stack qa (paste <admin account token with "Account API ' +
+          'Tokens Write"> when prompted; or export CLOUDFLARE_API_TOKEN for the pulumi step)',
       },
       {
         key: "github:token",
         kind: "secret",
         fix:
-          "pulumi config set --secret github:token <token that can write Actions secrets> --stack qa " +
-          "(or export GITHUB_TOKEN for the pulumi step)",
+          "pulumi config set --secret github:token --stack qa (paste <token that can write Actions secrets> when " +
+          "prompted; or export GITHUB_TOKEN for the pulumi step)",
       },
     ]);
+  });
+
+  it("asks the admin credential for the token-write permission of the token's owner", () => {
+    const admin = (config: Record<string, string>) =>
+      missingSecrets(config, "qa").find((item) => item.key === "cloudflare:apiToken")!.fix;
+    expect(admin({ "scoped-edge:tokenOwner": "user" })).toContain(
+      '<admin user token with "API Tokens Write">',
+    );
+    expect(admin({ "scoped-edge:tokenOwner": "account" })).toContain(
+      '<admin account token with "Account API Tokens Write">',
+    );
+    // No deploy token at all: nothing to mint, so no token-write permission.
+    expect(admin({ "scoped-edge:codeDeployedBy": "pulumi" })).not.toContain("Tokens Write");
   });
 
   it("counts a set value as present and an empty one as missing", () => {

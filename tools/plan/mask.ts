@@ -6,6 +6,8 @@
  */
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
 
+import { PLAINTEXT_SECRETS_DEFAULTS } from "../../policies/rules/worker-plaintext-secrets";
+import { secretValueKind, secretWordsInName } from "../../policies/lib/secret-patterns";
 import { SECRET_PLACEHOLDER } from "../shared/stack-file";
 
 /** Pulumi's wire signatures, from the SDK itself so they cannot drift. */
@@ -55,4 +57,40 @@ export function maskResolved(value: unknown): unknown {
 /** Wraps `value` as a wire-form secret. */
 export function wireSecret(value: unknown): Record<string, unknown> {
   return { [SIG_KEY]: SECRET_SIG, value };
+}
+
+/** What the plan prints instead of a plain value that looks like a secret. */
+export const SECRET_LOOKING = "[secret-looking value]";
+
+/** Inputs that hold the bundle itself or its hash: long hex there is not a key. */
+const NOT_SECRET_KEYS: ReadonlySet<string> = new Set(["content", "contentSha256"]);
+
+/**
+ * A resource's (already masked) inputs with every plain value the policy pack would call a secret
+ * replaced by "[secret-looking value]": string values shaped like keys (policies/lib/secret-patterns.ts,
+ * at the pack's default hex threshold), and the text of plain_text bindings whose name marks a
+ * secret. The plan never prints such a value in full, in text, Markdown or JSON.
+ */
+export function maskSecretLooking(inputs: Record<string, unknown>): Record<string, unknown> {
+  const minHex = PLAINTEXT_SECRETS_DEFAULTS.minHexSecretLength;
+  const visit = (value: unknown): unknown => {
+    if (typeof value === "string") {
+      return value !== SECRET && secretValueKind(value, minHex) !== undefined ? SECRET_LOOKING : value;
+    }
+    if (Array.isArray(value)) return value.map(visit);
+    if (!isRecord(value)) return value;
+    const secretName =
+      value["type"] === "plain_text" &&
+      typeof value["name"] === "string" &&
+      secretWordsInName(value["name"]).length > 0;
+    return Object.fromEntries(
+      Object.entries(value).map(([key, inner]) => [
+        key,
+        secretName && key === "text" && inner !== SECRET ? SECRET_LOOKING : visit(inner),
+      ]),
+    );
+  };
+  return Object.fromEntries(
+    Object.entries(inputs).map(([key, value]) => [key, NOT_SECRET_KEYS.has(key) ? value : visit(value)]),
+  );
 }

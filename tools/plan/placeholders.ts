@@ -18,32 +18,50 @@ export interface MissingItem {
   readonly fix: string;
 }
 
+/** Who owns the deploy token: the account (account API token) or the admin's user (user API token). */
+export type TokenOwner = "account" | "user";
+
+/**
+ * The permission the admin credential needs to mint the deploy token: Cloudflare's token-write
+ * group for the token's owner.
+ * TODO(A): import from lib/credentials.ts once it exports the admin permission set.
+ */
+export function adminTokenPermission(owner: TokenOwner): string {
+  return owner === "user" ? "API Tokens Write" : "Account API Tokens Write";
+}
+
 /** Secrets a real `pulumi up` needs; the plan stands each missing one in as "[secret]". */
-export const REQUIRED_SECRETS: readonly {
+export function requiredSecrets(config: Readonly<Record<string, string>>): readonly {
   readonly key: string;
   readonly example: string;
   readonly env?: string;
-}[] = [
-  { key: `${PROJECT}:providerKey`, example: "<LLM provider key>" },
-  {
-    key: "cloudflare:apiToken",
-    example: '<admin token with "Account API Tokens Write">',
-    env: "CLOUDFLARE_API_TOKEN",
-  },
-  { key: "github:token", example: "<token that can write Actions secrets>", env: "GITHUB_TOKEN" },
-];
+}[] {
+  const owner: TokenOwner = config[`${PROJECT}:tokenOwner`] === "user" ? "user" : "account";
+  const deployToken = config[`${PROJECT}:codeDeployedBy`] !== "pulumi";
+  return [
+    { key: `${PROJECT}:providerKey`, example: "<LLM provider key>" },
+    {
+      key: "cloudflare:apiToken",
+      example: deployToken
+        ? `<admin ${owner} token with "${adminTokenPermission(owner)}">`
+        : "<admin token that can write the Worker, its KV namespace and routes>",
+      env: "CLOUDFLARE_API_TOKEN",
+    },
+    { key: "github:token", example: "<token that can write Actions secrets>", env: "GITHUB_TOKEN" },
+  ];
+}
 
-/** Required secrets absent from `config`, in REQUIRED_SECRETS order. */
+/** Required secrets absent from `config`, in requiredSecrets order. */
 export function missingSecrets(config: Readonly<Record<string, string>>, stack: string): MissingItem[] {
-  return REQUIRED_SECRETS.filter(
-    (secret) => config[secret.key] === undefined || config[secret.key] === "",
-  ).map((secret) => ({
-    key: secret.key,
-    kind: "secret" as const,
-    fix:
-      `pulumi config set --secret ${secret.key} ${secret.example} --stack ${stack}` +
-      (secret.env === undefined ? "" : ` (or export ${secret.env} for the pulumi step)`),
-  }));
+  return requiredSecrets(config)
+    .filter((secret) => config[secret.key] === undefined || config[secret.key] === "")
+    .map((secret) => ({
+      key: secret.key,
+      kind: "secret" as const,
+      fix:
+        `pulumi config set --secret ${secret.key} --stack ${stack} (paste ${secret.example} when prompted` +
+        (secret.env === undefined ? ")" : `; or export ${secret.env} for the pulumi step)`),
+    }));
 }
 
 function walk(value: unknown, path: string, found: { path: string; id: string }[]): void {
