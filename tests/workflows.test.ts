@@ -34,6 +34,7 @@ import {
 } from "../lib/credentials";
 import { wranglerConfigFor } from "../lib/deploy-contract";
 import { main as rotationDue } from "../tools/rotation-due/cli";
+import { USAGE as SWEEP_USAGE } from "../tools/sweep/cli";
 import { decideRotation } from "../tools/rotation-due/decide";
 import { listStacks, readStackConfigMap } from "../tools/shared/stack-file";
 import { loadStackConfig } from "../tools/verify/stack";
@@ -348,16 +349,17 @@ function checkNoSecretEchoed(w: WorkflowFile): string[] {
 }
 
 /** The sweeper's command: the only non-pulumi step that holds the Cloudflare admin credential. */
-const SWEEP_COMMAND = 'npm run sweep-tokens -- --stack "$STACK" --delete';
+const SWEEP_COMMAND = 'npm run sweep-tokens -- --stack "$STACK" --delete "${keep[@]}"';
 
 function isSweepStep(step: Step): boolean {
-  return step.run?.trim() === SWEEP_COMMAND;
+  const lines = (step.run ?? "").trim().split("\n");
+  return lines.at(-1) === SWEEP_COMMAND && !lines.slice(0, -1).some((line) => /\bnpm\b/.test(line));
 }
 
 /**
  * The admin credentials reach only the pulumi/actions steps, never a whole job or workflow; the
- * Cloudflare one also reaches the expired-token sweeper (it lists and deletes tokens), as
- * CLOUDFLARE_API_TOKEN and nothing else.
+ * Cloudflare one also reaches the expired-token sweeper (it lists and deletes tokens), under its own
+ * name (the sweeper reads CLOUDFLARE_ADMIN_API_TOKEN first).
  */
 function checkAdminCredentialScope(w: WorkflowFile): string[] {
   const problems: string[] = [];
@@ -375,7 +377,7 @@ function checkAdminCredentialScope(w: WorkflowFile): string[] {
     for (const step of stepsOf(job)) {
       if (isPulumiAction(step)) continue;
       for (const [name, secret] of leaks(step.env)) {
-        if (isSweepStep(step) && secret === "CLOUDFLARE_ADMIN_API_TOKEN" && name === "CLOUDFLARE_API_TOKEN") {
+        if (isSweepStep(step) && secret === "CLOUDFLARE_ADMIN_API_TOKEN" && name === secret) {
           continue;
         }
         problems.push(
@@ -933,6 +935,23 @@ describe("one reusable per-stack job", () => {
     expect(checkReusableCalls(w, ALL)).toEqual([]);
   });
 
+  it("runs only npm scripts that exist, with the options the tools accept", () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+      scripts?: Record<string, string>;
+    };
+    const ours = ALL.filter((w) => w.path.startsWith(".github/"));
+    const scripts = ours.flatMap((w) =>
+      jobsOf(w).flatMap(([, job]) =>
+        stepsOf(job).flatMap((s) => [...(s.run ?? "").matchAll(/\bnpm run (?:-s |--silent )?([\w:-]+)/g)]),
+      ),
+    );
+    const names = [...new Set(scripts.map((m) => m[1] ?? ""))].sort();
+    expect(names).toEqual(["plan", "rotation-due", "sweep-tokens", "verify-token"]);
+    for (const name of names) expect(pkg.scripts?.[name], name).toBeDefined();
+    for (const option of ["--stack <name>", "--delete", "--keep-token-id ID"])
+      expect(SWEEP_USAGE).toContain(option);
+  });
+
   it("deploy: tests, then dev, staging, prod through stack.yml, each in its environment", () => {
     expect(checkDeployChain(byName("deploy"))).toEqual([]);
     expect("push" in triggers(byName("deploy"))).toBe(true);
@@ -1058,6 +1077,24 @@ describe("the steps that carry logic, run under bash", () => {
       },
     );
     expect(without.outputs).toEqual({ "has-deploy-token": "false" });
+  });
+
+  it("stack: the sweeper deletes with --delete and keeps the token CI holds", async () => {
+    const sweep = stepWith(stack, isSweepStep);
+    const sweepCall = "run sweep-tokens -- --stack dev --delete";
+    const keep = "0123456789abcdef0123456789abcdef";
+    const kept = await runStep(
+      sweep.run!,
+      { STACK: "dev", KEEP_TOKEN_ID: keep },
+      {
+        [`${sweepCall} --keep-token-id ${keep}`]: "",
+      },
+    );
+    expect(kept.npmCalls).toEqual([`${sweepCall} --keep-token-id ${keep}`]);
+    expect(kept.code).toBe(0);
+    const none = await runStep(sweep.run!, { STACK: "dev", KEEP_TOKEN_ID: "" }, { [sweepCall]: "" });
+    expect(none.npmCalls).toEqual([sweepCall]);
+    expect(none.code).toBe(0);
   });
 
   const checkInputs = stepWith(stack, (s) => s.name === "check the inputs");
@@ -1292,12 +1329,12 @@ describe("the checks catch weakened workflows", () => {
   it("the sweeper with the GitHub admin token, or outside rotate mode", () => {
     const github = mutated(stack, (t) =>
       t.replace(
-        "          CLOUDFLARE_API_TOKEN: ${{ secrets.CLOUDFLARE_ADMIN_API_TOKEN }}\n        run: npm run sweep-tokens",
-        "          CLOUDFLARE_API_TOKEN: ${{ secrets.GH_ADMIN_TOKEN }}\n        run: npm run sweep-tokens",
+        "CLOUDFLARE_ADMIN_API_TOKEN: ${{ secrets.CLOUDFLARE_ADMIN_API_TOKEN }}\n          KEEP_TOKEN_ID",
+        "CLOUDFLARE_ADMIN_API_TOKEN: ${{ secrets.GH_ADMIN_TOKEN }}\n          KEEP_TOKEN_ID",
       ),
     );
     expect(checkAdminCredentialScope(github)).toEqual([
-      `${STACK_JOB}: job apply: non-pulumi step delete the stack's expired deploy tokens gets admin credential CLOUDFLARE_API_TOKEN`,
+      `${STACK_JOB}: job apply: non-pulumi step delete the stack's expired deploy tokens gets admin credential CLOUDFLARE_ADMIN_API_TOKEN`,
     ]);
     const always = mutated(stack, (t) => t.replace("if: inputs.mode == 'rotate'", "if: always()"));
     expect(checkStackJob(always)).toEqual([
