@@ -64,7 +64,12 @@ export class GitHubDeploySecret extends pulumi.ComponentResource {
     );
     // A non-secret value that exists only once the check passed; carries no part of the token.
     const checked = pulumi.unsecret(value.apply(() => true));
-    const repository = pulumi.all([args.repository, checked]).apply(([repositoryName]) => repositoryName);
+    // Each GitHub resource reads one in-place-updatable input through the check, so none is
+    // registered when it fails. (Never the repository or environment name: those replace on change,
+    // and an unknown one would make a rotation's preview show replacements.)
+    const afterCheck = <T>(input: pulumi.Input<T>): pulumi.Output<T> =>
+      pulumi.all([input, checked]).apply(([resolved]) => resolved as T);
+    const repository = args.repository;
 
     let environment: github.RepositoryEnvironment | undefined;
     if (args.environment !== undefined) {
@@ -76,23 +81,19 @@ export class GitHubDeploySecret extends pulumi.ComponentResource {
           environment: env.name,
           // GitHub rejects protected_branches and custom_branch_policies set to the same value (422):
           // "all branches" is the absence of a policy.
-          deploymentBranchPolicy: pulumi
-            .output(env.protectedBranchesOnly)
-            .apply((protectedOnly) =>
-              protectedOnly ? { protectedBranches: true, customBranchPolicies: false } : undefined,
-            ),
-          reviewers: pulumi
-            .all([env.reviewerUsers, env.reviewerTeams])
-            .apply(([users, teams]) =>
-              users.length + teams.length === 0
-                ? undefined
-                : [
-                    {
-                      ...(users.length > 0 ? { users: [...users] } : {}),
-                      ...(teams.length > 0 ? { teams: [...teams] } : {}),
-                    },
-                  ],
-            ),
+          deploymentBranchPolicy: afterCheck(env.protectedBranchesOnly).apply((protectedOnly) =>
+            protectedOnly ? { protectedBranches: true, customBranchPolicies: false } : undefined,
+          ),
+          reviewers: pulumi.all([env.reviewerUsers, env.reviewerTeams]).apply(([users, teams]) =>
+            users.length + teams.length === 0
+              ? undefined
+              : [
+                  {
+                    ...(users.length > 0 ? { users: [...users] } : {}),
+                    ...(teams.length > 0 ? { teams: [...teams] } : {}),
+                  },
+                ],
+          ),
         },
         childOpts,
       );
@@ -102,12 +103,17 @@ export class GitHubDeploySecret extends pulumi.ComponentResource {
       environment === undefined
         ? new github.ActionsVariable(
             `${name}-${suffix}`,
-            { repository, variableName, value: variableValue },
+            { repository, variableName, value: afterCheck(variableValue) },
             childOpts,
           )
         : new github.ActionsEnvironmentVariable(
             `${name}-${suffix}`,
-            { repository, environment: environment.environment, variableName, value: variableValue },
+            {
+              repository,
+              environment: environment.environment,
+              variableName,
+              value: afterCheck(variableValue),
+            },
             childOpts,
           );
 

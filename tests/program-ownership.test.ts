@@ -235,7 +235,7 @@ describe("an empty token value", () => {
       expect(errors.length).toBeGreaterThan(0);
       for (const error of errors) {
         expect(error.message).toMatch(
-          /^error serializing property "repository": Cloudflare returned an empty value for the deploy token "scoped-edge-dev-deploy-[0-9a-f]{8}"; nothing was written to GitHub\./,
+          /^error serializing property "(deploymentBranchPolicy|value)": Cloudflare returned an empty value for the deploy token "scoped-edge-dev-deploy-[0-9a-f]{8}"; nothing was written to GitHub\./,
         );
       }
       // The token exists; nothing of GitHub's was registered (the provider is configuration only).

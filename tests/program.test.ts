@@ -259,7 +259,13 @@ describe.each(STACKS)("committed stack $stack", (expected) => {
     const kvId = (bindings as { name: string; namespaceId?: string }[])[0]!.namespaceId;
     expect(wrangler["kv_namespaces"]).toEqual([{ binding: "CONFIG_KV", id: kvId }]);
     expect(wrangler["vars"]).toEqual(expected.vars);
-    expect(variables[1]!.propertyDependencies["value"]).toEqual([kv.urn]);
+    // Every GitHub write waits for the token's value check (nothing is written when it is empty).
+    expect(variables[1]!.propertyDependencies["value"]).toEqual([kv.urn, token.urn]);
+    expect(variables[0]!.propertyDependencies["value"]).toEqual([token.urn]);
+    expect(environment.propertyDependencies["deploymentBranchPolicy"]).toEqual([token.urn]);
+    // ...but never through a name that replaces on change: known in every preview.
+    expect(environment.propertyDependencies["repository"]).toEqual([]);
+    expect(environment.propertyDependencies["environment"]).toEqual([]);
     const provider = only(run, TYPES.githubProvider);
     expect(provider.inputs["owner"]).toBe("example-org");
     expect(unwrapSecret(provider.inputs["token"])).toEqual([GITHUB_TOKEN, true]);
