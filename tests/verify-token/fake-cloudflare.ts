@@ -4,6 +4,7 @@
  * 403 per endpoint from the calling token's grants, the way Cloudflare's permission model does:
  * each endpoint needs one of a few permission groups on the account or zone in its path.
  */
+import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -11,6 +12,8 @@ export interface FakeGrant {
   readonly permission: string;
   /** com.cloudflare.api.account.<id|*>, com.cloudflare.api.account.zone.<id|*>, com.cloudflare.api.user.<tag|*> */
   readonly resource: string;
+  /** A deny policy's grant: takes the permission away on that resource. Default allow. */
+  readonly effect?: "allow" | "deny";
 }
 
 export interface FakeToken {
@@ -23,6 +26,8 @@ export interface FakeToken {
   readonly expiresOn?: string;
   readonly notBefore?: string;
   readonly grants: readonly FakeGrant[];
+  /** The token's name as listed (default `token-<id>`). */
+  readonly name?: string;
 }
 
 export interface FakeZone {
@@ -72,6 +77,8 @@ export interface FakeCloudflare {
   /** Base URL to pass as --api-base-url. */
   readonly url: string;
   readonly requests: RecordedRequest[];
+  /** The tokens that exist now (DELETE removes them). */
+  readonly tokens: () => readonly FakeToken[];
   close(): Promise<void>;
 }
 
@@ -181,6 +188,44 @@ function covers(resource: string, scope: "account" | "zone" | "user", id: string
   return !resource.startsWith(ZONE) && (resource === `${ACCOUNT}${id}` || resource === `${ACCOUNT}*`);
 }
 
+/** Whether the token's policies let `permissions` through on the id (allow grants minus deny grants). */
+function allows(
+  token: FakeToken,
+  permissions: readonly string[],
+  scope: "account" | "zone" | "user",
+  id: string,
+) {
+  const matching = (effect: "allow" | "deny") =>
+    token.grants.some(
+      (grant) =>
+        (grant.effect ?? "allow") === effect &&
+        permissions.includes(grant.permission) &&
+        covers(grant.resource, scope, id),
+    );
+  return matching("allow") && !matching("deny");
+}
+
+/** A stand-in permission-group id (not the catalog's: the code under test must not be answered from its own table). */
+const groupId = (name: string) => createHash("sha1").update(name).digest("hex").slice(0, 32);
+
+/** A token as the token list/details operations return it (iam_token schema). */
+function tokenBody(token: FakeToken) {
+  return {
+    id: token.id,
+    name: token.name ?? `token-${token.id}`,
+    status: token.status,
+    issued_on: "2026-01-01T00:00:00Z",
+    ...(token.expiresOn ? { expires_on: token.expiresOn } : {}),
+    ...(token.notBefore ? { not_before: token.notBefore } : {}),
+    policies: token.grants.map((grant, index) => ({
+      id: `policy${index}`,
+      effect: grant.effect ?? "allow",
+      permission_groups: [{ id: groupId(grant.permission), name: grant.permission }],
+      resources: { [grant.resource]: "*" },
+    })),
+  };
+}
+
 function send(
   res: ServerResponse,
   status: number,
@@ -214,6 +259,7 @@ function fail(
 export async function startFakeCloudflare(options: FakeOptions): Promise<FakeCloudflare> {
   const requests: RecordedRequest[] = [];
   const seen = new Map<string, number>();
+  let live: FakeToken[] = [...options.tokens];
   const now = options.now ?? (() => new Date());
 
   const server = createServer((req, res) => {
@@ -264,10 +310,13 @@ export async function startFakeCloudflare(options: FakeOptions): Promise<FakeClo
         fault.headers,
       );
     }
-    if (method !== "GET") return fail(res, 405, 10405, "the fake API is read-only");
+    const tokenItem = /^\/(?:accounts\/([^/]+)|user)\/tokens\/([0-9a-f]{32})$/.exec(path);
+    if (method !== "GET" && !(method === "DELETE" && tokenItem)) {
+      return fail(res, 405, 10405, "the fake API only reads, and deletes tokens");
+    }
 
     const auth = req.headers.authorization ?? "";
-    const token = options.tokens.find((candidate) => auth === `Bearer ${candidate.value}`);
+    const token = live.find((candidate) => auth === `Bearer ${candidate.value}`);
     if (req.headers["x-auth-key"] !== undefined || req.headers["x-auth-email"] !== undefined) {
       return fail(res, 400, 6003, "Invalid request headers: do not mix a Global API Key with a token");
     }
@@ -290,6 +339,50 @@ export async function startFakeCloudflare(options: FakeOptions): Promise<FakeClo
     const expired = token.expiresOn !== undefined && new Date(token.expiresOn) <= now();
     const early = token.notBefore !== undefined && new Date(token.notBefore) > now();
     if (token.status !== "active" || expired || early) return fail(res, 401, 1000, "Invalid API Token");
+
+    // Token list / details / delete: account-api-tokens-* and user-api-tokens-* operations
+    // (x-api-token-group: list and details accept "… API Tokens Write" or "… Read", delete only Write).
+    const tokenList = /^\/(?:accounts\/([^/]+)|user)\/tokens$/.exec(path);
+    if (tokenList || tokenItem) {
+      const accountId = (tokenList ?? tokenItem)![1];
+      const scope = accountId === undefined ? "user" : "account";
+      const group = scope === "user" ? "API Tokens" : "Account API Tokens";
+      const needs = method === "DELETE" ? [`${group} Write`] : either(group);
+      if (!allows(token, needs, scope, accountId ?? "")) return fail(res, 403, 10000, "Authentication error");
+      const owned = live.filter((candidate) =>
+        scope === "user"
+          ? candidate.owner === "user"
+          : candidate.owner === "account" && candidate.accountId === accountId,
+      );
+      if (tokenItem) {
+        const target = owned.find((candidate) => candidate.id === tokenItem[2]);
+        if (!target) return fail(res, 404, 1003, "Token not found");
+        if (method === "DELETE") {
+          live = live.filter((candidate) => candidate !== target);
+          return ok(res, { id: target.id });
+        }
+        return ok(res, tokenBody(target));
+      }
+      const includeExpired = url.searchParams.get("include_expired") === "true";
+      const listed = owned.filter(
+        (candidate) =>
+          includeExpired ||
+          !(
+            candidate.status === "expired" ||
+            (candidate.expiresOn !== undefined && new Date(candidate.expiresOn) <= now())
+          ),
+      );
+      const page = Number(url.searchParams.get("page") ?? "1");
+      const perPage = Number(url.searchParams.get("per_page") ?? "20");
+      const slice = listed.slice((page - 1) * perPage, page * perPage);
+      return ok(res, slice.map(tokenBody), {
+        page,
+        per_page: perPage,
+        count: slice.length,
+        total_count: listed.length,
+        total_pages: Math.max(1, Math.ceil(listed.length / perPage)),
+      });
+    }
 
     if (path === "/zones") {
       const visible = options.zones.filter((zone) =>
@@ -315,9 +408,7 @@ export async function startFakeCloudflare(options: FakeOptions): Promise<FakeClo
       const match = path.match(route.pattern);
       if (!match) continue;
       const id = match[1] ?? "";
-      const allowed = token.grants.some(
-        (grant) => route.needs.includes(grant.permission) && covers(grant.resource, route.scope, id),
-      );
+      const allowed = allows(token, route.needs, route.scope, id);
       if (!allowed) return fail(res, 403, 10000, "Authentication error");
       const known =
         route.scope === "user" ||
@@ -346,6 +437,7 @@ export async function startFakeCloudflare(options: FakeOptions): Promise<FakeClo
   return {
     url: `http://127.0.0.1:${port}/client/v4`,
     requests,
+    tokens: () => live,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
