@@ -289,7 +289,7 @@ describe("committed stacks: exit 0, a schema-valid document, a plan that reads a
         kind: "secret",
         fix:
           'pulumi config set --secret cloudflare:apiToken --stack dev (paste <admin account token with "Account ' +
-          'API Tokens Write"> when prompted; or export CLOUDFLARE_API_TOKEN for the pulumi step)',
+          'API Tokens Write" and the rest the credentials table lists> when prompted; or export CLOUDFLARE_API_TOKEN for the pulumi step)',
       },
       {
         key: "github:token",

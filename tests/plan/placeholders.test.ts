@@ -44,7 +44,7 @@ describe("missingSecrets", () => {
         kind: "secret",
         fix:
           'pulumi config set --secret cloudflare:apiToken --stack qa (paste <admin account token with "Account API ' +
-          'Tokens Write"> when prompted; or export CLOUDFLARE_API_TOKEN for the pulumi step)',
+          'Tokens Write" and the rest the credentials table lists> when prompted; or export CLOUDFLARE_API_TOKEN for the pulumi step)',
       },
       {
         key: "github:token",

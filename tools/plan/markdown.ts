@@ -121,8 +121,8 @@ export function credentialDiagram(facts: CredentialFacts, options: { dated: bool
     credential,
     "admin credential",
     token === undefined
-      ? "Cloudflare API token"
-      : `Cloudflare ${token.owner} API token with "${adminTokenPermission(token.owner)}"`,
+      ? "Cloudflare API token: what Pulumi creates"
+      : `Cloudflare ${token.owner} API token: "${adminTokenPermission(token.owner)}" + what Pulumi creates`,
     "expires: the date you give it when you create it",
   );
   node("adminStore", store, "Pulumi config secret", "cloudflare:apiToken");

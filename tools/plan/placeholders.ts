@@ -23,8 +23,8 @@ export type TokenOwner = "account" | "user";
 
 /**
  * The permission the admin credential needs to mint the deploy token: Cloudflare's token-write
- * group for the token's owner.
- * TODO(A): import from lib/credentials.ts once it exports the admin permission set.
+ * group for the token's owner. The first grant of requiredAdminGrants (lib/credentials.ts); the
+ * whole set needs the validated config and is printed in the credentials table.
  */
 export function adminTokenPermission(owner: TokenOwner): string {
   return owner === "user" ? "API Tokens Write" : "Account API Tokens Write";
@@ -43,7 +43,7 @@ export function requiredSecrets(config: Readonly<Record<string, string>>): reado
     {
       key: "cloudflare:apiToken",
       example: deployToken
-        ? `<admin ${owner} token with "${adminTokenPermission(owner)}">`
+        ? `<admin ${owner} token with "${adminTokenPermission(owner)}" and the rest the credentials table lists>`
         : "<admin token that can write the Worker, its KV namespace and routes>",
       env: "CLOUDFLARE_API_TOKEN",
     },
