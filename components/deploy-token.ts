@@ -117,13 +117,15 @@ export class DeployToken extends pulumi.ComponentResource {
       ...(args.notBefore === undefined ? {} : { notBefore: args.notBefore }),
       condition,
     };
-    const tokenOpts: pulumi.CustomResourceOptions = {
-      parent: this,
-      replaceOnChanges: ["name"],
-      // Never delete-before-replace: CI must never hold a dead token.
-      deleteBeforeReplace: false,
-      additionalSecretOutputs: ["value"],
-    };
+    const tokenOpts = pulumi.mergeOptions(
+      { parent: this },
+      {
+        replaceOnChanges: ["name"],
+        // Never delete-before-replace: CI must never hold a dead token.
+        deleteBeforeReplace: false,
+        additionalSecretOutputs: ["value"],
+      },
+    );
     const token =
       args.owner === "account"
         ? new cloudflare.AccountToken(`${name}-token`, { ...tokenArgs, accountId: args.accountId }, tokenOpts)
