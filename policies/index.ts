@@ -5,7 +5,11 @@
  */
 import { PolicyPack } from "@pulumi/policy";
 
+import { useRealClockOnly } from "./lib/clock";
 import { POLICY_PACK_NAME, policies } from "./rules";
+
+// Under `pulumi preview --policy-pack` the time policies judge by the real clock only.
+useRealClockOnly();
 
 new PolicyPack(POLICY_PACK_NAME, {
   description:

@@ -1,21 +1,12 @@
 /**
- * What the rules share: the token-resource filter, the `now` config property and the standard
- * remediation phrases. Not a policy.
+ * What the rules share: the token-resource filter, config errors reported as violations, and the
+ * standard remediation phrases. Not a policy.
  */
 import type { ReportViolation, ResourceValidation, ResourceValidationArgs } from "@pulumi/policy";
-import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 
+import { PolicyConfigError } from "../lib/policy-config";
 import { isTokenType, TOKEN_TYPES } from "../lib/resource-types";
 import { DAY_MS } from "../lib/rotation";
-
-/** The `now` property of every time-based policy's configSchema. */
-export const NOW_SCHEMA: PolicyConfigJSONSchema = {
-  type: "string",
-  default: "",
-  description:
-    'The instant to judge against, as an ISO 8601 UTC timestamp such as "2026-11-22T00:00:00Z". Empty (the ' +
-    "default) means the real clock; set it for reproducible checks (tests, the offline plan's --now).",
-};
 
 /** Why a token policy does not apply to a resource (reported to the engine as "not applicable"). */
 export const NOT_A_TOKEN = `Policy only applies to Cloudflare tokens (${TOKEN_TYPES.join(", ")})`;
@@ -33,9 +24,26 @@ export type TokenValidation = (
  * UnknownValueError, which the SDK reports as "can't run policy ... during preview".
  */
 export function validateTokens(check: TokenValidation): ResourceValidation {
-  return (args, reportViolation) => {
+  return reportingConfigErrors((args, reportViolation) => {
     if (!isTokenType(args.type)) args.notApplicable(NOT_A_TOKEN);
     check(args.props, args, reportViolation);
+  });
+}
+
+/**
+ * A validation whose refused config (PolicyConfigError from readPolicyConfig) is reported as this
+ * policy's violation: a bad value fails the policy instead of silently weakening it.
+ */
+export function reportingConfigErrors<A, R extends ReportViolation>(
+  validate: (args: A, reportViolation: R) => void | Promise<void>,
+): (args: A, reportViolation: R) => Promise<void> {
+  return async (args, reportViolation) => {
+    try {
+      await validate(args, reportViolation);
+    } catch (error) {
+      if (!(error instanceof PolicyConfigError)) throw error;
+      (reportViolation as ReportViolation)(`${error.message}. Fix this policy's entry in the policy config.`);
+    }
   };
 }
 

@@ -1,18 +1,17 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 
-import { readPolicyConfig, resolveNow } from "../lib/policy-config";
+import { policyNow } from "../lib/clock";
+import { NUMBER_BOUNDS, readPolicyConfig } from "../lib/policy-config";
 import { DAY_MS, toRfc3339 } from "../lib/rotation";
 import { parseRfc3339, readTimestampField } from "../lib/token";
-import { daysBetween, NOW_SCHEMA, validateTokens } from "./support";
+import { daysBetween, validateTokens } from "./support";
 
 export interface TokenExpiryConfig {
   /** The longest a token may live, counted from now. */
   readonly maxTtlDays: number;
-  /** ISO 8601 instant to judge against; empty for the real clock. */
-  readonly now: string;
 }
 
-export const TOKEN_EXPIRY_DEFAULTS: TokenExpiryConfig = { maxTtlDays: 90, now: "" };
+export const TOKEN_EXPIRY_DEFAULTS: TokenExpiryConfig = { maxTtlDays: 90 };
 
 export const tokenExpiry: ResourceValidationPolicy = {
   name: "cloudflare-token-enforce-expiry",
@@ -30,16 +29,16 @@ export const tokenExpiry: ResourceValidationPolicy = {
     properties: {
       maxTtlDays: {
         type: "integer",
-        minimum: 1,
+        minimum: NUMBER_BOUNDS["maxTtlDays"]![0],
+        maximum: NUMBER_BOUNDS["maxTtlDays"]![1],
         default: TOKEN_EXPIRY_DEFAULTS.maxTtlDays,
         description: "The longest a token may live, in days from now.",
       },
-      now: NOW_SCHEMA,
     },
   },
   validateResource: validateTokens((props, args, reportViolation) => {
     const config = readPolicyConfig(args, TOKEN_EXPIRY_DEFAULTS);
-    const clock = resolveNow(config.now);
+    const clock = policyNow();
     if (!clock.ok) {
       reportViolation(`${clock.error}.`);
       return;

@@ -12,21 +12,22 @@ export interface PrivilegedPermissionsConfig {
 
 /**
  * Permissions that let a token mint tokens, change who has access, read who has access, move money or
- * rewrite zones. Names the catalog does not know (no offline id) can only be matched once their id is
- * added to the list.
+ * rewrite zones. Groups the offline catalog (lib/permission-catalog.ts) does not name are listed by
+ * id, from Cloudflare's published permission-group list (cloudflare-docs, "API Tokens Permissions"),
+ * so every entry matches: a name nothing resolves would be dropped silently.
  */
 export const DEFAULT_DENIED_PERMISSIONS: readonly string[] = [
   "API Tokens Read",
   "API Tokens Write",
   "Account API Tokens Read",
   "Account API Tokens Write",
-  "Account Settings Write",
+  "1af1fa2adc104452b74a9a3364202f20", // Account Settings Write
   "Memberships Read",
-  "Memberships Write",
+  "9201bc6f42d440968aaab0c6f17ebb1d", // Memberships Write
   "User Details Read",
-  "User Details Write",
-  "Billing Read",
-  "Billing Write",
+  "55a5e17cc99e4a3fa1f3432d262f2e55", // User Details Write
+  "7cf72faf220841aabcfdfab81c43c4f6", // Billing Read
+  "6c80e02421494afc9ae14414ed442632", // Billing Write
   "Zone Write",
   "DNS Write",
 ];
@@ -50,11 +51,12 @@ export const tokenPrivilegedPermissions: ResourceValidationPolicy = {
     properties: {
       deniedPermissions: {
         type: "array",
-        items: { type: "string" },
+        items: { type: "string", minLength: 1, maxLength: 200 },
         default: [...DEFAULT_DENIED_PERMISSIONS],
+        maxItems: 200,
         description:
           'Permission-group names (as in the Cloudflare dashboard, e.g. "DNS Write") or 32-hex permission-group ' +
-          "ids a token must never grant.",
+          "ids a token must never grant. The list may add to the defaults, never drop one.",
       },
     },
   },

@@ -1,20 +1,19 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 
-import { readPolicyConfig, resolveNow } from "../lib/policy-config";
+import { policyNow } from "../lib/clock";
+import { NUMBER_BOUNDS, readPolicyConfig } from "../lib/policy-config";
 import { DAY_MS, rotationWindow, toRfc3339 } from "../lib/rotation";
 import { parseRfc3339, readTimestampField } from "../lib/token";
-import { NOW_SCHEMA, validateTokens } from "./support";
+import { validateTokens } from "./support";
 
 export interface RotationHeadroomConfig {
   /** Rotation period: a new token replaces the old one at the start of each window. */
   readonly rotationDays: number;
   /** How long a token must outlive its next scheduled rotation. */
   readonly graceDays: number;
-  /** ISO 8601 instant to judge against; empty for the real clock. */
-  readonly now: string;
 }
 
-export const ROTATION_HEADROOM_DEFAULTS: RotationHeadroomConfig = { rotationDays: 30, graceDays: 7, now: "" };
+export const ROTATION_HEADROOM_DEFAULTS: RotationHeadroomConfig = { rotationDays: 30, graceDays: 7 };
 
 export const tokenRotationHeadroom: ResourceValidationPolicy = {
   name: "cloudflare-token-require-rotation-headroom",
@@ -32,39 +31,28 @@ export const tokenRotationHeadroom: ResourceValidationPolicy = {
     properties: {
       rotationDays: {
         type: "integer",
-        minimum: 1,
+        minimum: NUMBER_BOUNDS["rotationDays"]![0],
+        maximum: NUMBER_BOUNDS["rotationDays"]![1],
         default: ROTATION_HEADROOM_DEFAULTS.rotationDays,
         description: "Rotation period in days (the window length); must match the stack's rotationDays.",
       },
       graceDays: {
         type: "integer",
-        minimum: 0,
+        minimum: NUMBER_BOUNDS["graceDays"]![0],
+        maximum: NUMBER_BOUNDS["graceDays"]![1],
         default: ROTATION_HEADROOM_DEFAULTS.graceDays,
         description: "Days a token must stay valid after its next scheduled rotation.",
       },
-      now: NOW_SCHEMA,
     },
   },
   validateResource: validateTokens((props, args, reportViolation) => {
     const config = readPolicyConfig(args, ROTATION_HEADROOM_DEFAULTS);
-    const clock = resolveNow(config.now);
+    const clock = policyNow();
     if (!clock.ok) {
       reportViolation(`${clock.error}.`);
       return;
     }
     const { rotationDays, graceDays } = config;
-    if (
-      !Number.isInteger(rotationDays) ||
-      rotationDays < 1 ||
-      !Number.isInteger(graceDays) ||
-      graceDays < 0
-    ) {
-      reportViolation(
-        `config rotationDays (${rotationDays}) must be a whole number of days >= 1 and graceDays (${graceDays}) ` +
-          `a whole number >= 0. Fix them in the policy config.`,
-      );
-      return;
-    }
     // A missing or malformed expiresOn is cloudflare-token-enforce-expiry's finding, not this one's.
     const expiresOn = readTimestampField(props, "expiresOn");
     const expires = expiresOn === undefined ? undefined : parseRfc3339(expiresOn);

@@ -1,8 +1,9 @@
-import type { ResourceValidationPolicy } from "@pulumi/policy";
+import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 
-import { joinWords, readPolicyConfig } from "../lib/policy-config";
+import { joinWords, NUMBER_BOUNDS, readPolicyConfig } from "../lib/policy-config";
 import { SCRIPT_TYPES } from "../lib/resource-types";
 import { secretValueKind, secretWordsInName } from "../lib/secret-patterns";
+import { reportingConfigErrors } from "./support";
 
 export interface PlaintextSecretsConfig {
   /** Plain-text binding names that look like secrets but are not (e.g. a public key). */
@@ -41,7 +42,8 @@ export const workerPlaintextSecrets: ResourceValidationPolicy = {
       },
       minHexSecretLength: {
         type: "integer",
-        minimum: 16,
+        minimum: NUMBER_BOUNDS["minHexSecretLength"]![0],
+        maximum: NUMBER_BOUNDS["minHexSecretLength"]![1],
         default: PLAINTEXT_SECRETS_DEFAULTS.minHexSecretLength,
         description:
           "A run of at least this many hex characters in a plain value counts as a secret (37: a Global API Key; " +
@@ -49,29 +51,31 @@ export const workerPlaintextSecrets: ResourceValidationPolicy = {
       },
     },
   },
-  validateResource: (args, reportViolation) => {
-    if (!SCRIPT_TYPES.includes(args.type)) {
-      args.notApplicable(`Policy only applies to Worker scripts (${SCRIPT_TYPES.join(", ")})`);
-    }
-    const config = readPolicyConfig(args, PLAINTEXT_SECRETS_DEFAULTS);
-    const bindings: unknown = args.props["bindings"];
-    if (!Array.isArray(bindings)) return;
-    for (const binding of bindings) {
-      if (!isRecord(binding) || binding["type"] !== "plain_text") continue;
-      const name = typeof binding["name"] === "string" ? binding["name"] : "";
-      if (config.allowedPlainTextNames.includes(name)) continue;
-      const words = secretWordsInName(name);
-      const text = binding["text"];
-      const kind = typeof text === "string" ? secretValueKind(text, config.minHexSecretLength) : undefined;
-      if (words.length === 0 && kind === undefined) continue;
-      const why = [
-        ...(words.length > 0 ? [`its name contains ${joinWords(words)}`] : []),
-        ...(kind !== undefined ? [`its value looks like ${kind}`] : []),
-      ].join(" and ");
-      reportViolation(
-        `Binding "${name}" is plain_text but ${why}. Make it a secret_text binding whose text comes from a ` +
-          `Pulumi secret, or list "${name}" in allowedPlainTextNames if it is not a secret.`,
-      );
-    }
-  },
+  validateResource: reportingConfigErrors(
+    (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
+      if (!SCRIPT_TYPES.includes(args.type)) {
+        args.notApplicable(`Policy only applies to Worker scripts (${SCRIPT_TYPES.join(", ")})`);
+      }
+      const config = readPolicyConfig(args, PLAINTEXT_SECRETS_DEFAULTS);
+      const bindings: unknown = args.props["bindings"];
+      if (!Array.isArray(bindings)) return;
+      for (const binding of bindings) {
+        if (!isRecord(binding) || binding["type"] !== "plain_text") continue;
+        const name = typeof binding["name"] === "string" ? binding["name"] : "";
+        if (config.allowedPlainTextNames.includes(name)) continue;
+        const words = secretWordsInName(name);
+        const text = binding["text"];
+        const kind = typeof text === "string" ? secretValueKind(text, config.minHexSecretLength) : undefined;
+        if (words.length === 0 && kind === undefined) continue;
+        const why = [
+          ...(words.length > 0 ? [`its name contains ${joinWords(words)}`] : []),
+          ...(kind !== undefined ? [`its value looks like ${kind}`] : []),
+        ].join(" and ");
+        reportViolation(
+          `Binding "${name}" is plain_text but ${why}. Make it a secret_text binding whose text comes from a ` +
+            `Pulumi secret, or list "${name}" in allowedPlainTextNames if it is not a secret.`,
+        );
+      }
+    },
+  ),
 };

@@ -3,6 +3,7 @@
  * deploy token exactly as the program builds it (derived grants, rotation-window expiry). Each test
  * changes one field of a baseline.
  */
+import { POLICY_CLOCK_ENV } from "../../policies/lib/clock";
 import { deriveGrants, grantsToPolicies, type DeploymentFootprint } from "../../policies/lib/derive";
 import { permissionByName } from "../../policies/lib/permission-catalog";
 import {
@@ -19,6 +20,10 @@ import { secret, type ResourceInput } from "./harness";
 /** The fixed "now" of every time-based test (inside dev rotation window 692, 2026-11-03 .. 2026-12-03). */
 export const NOW = "2026-11-22T12:00:00Z";
 export const NOW_DATE = new Date(NOW);
+
+// The pack's clock is not policy config: in process, the time policies read this variable (as the
+// offline plan sets it), so every test importing the fixtures judges at NOW.
+process.env[POLICY_CLOCK_ENV] = NOW;
 
 const id = (suffix: string) => `0000000000000000000000000000${suffix}`;
 export const IDS = {

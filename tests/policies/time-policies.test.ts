@@ -1,12 +1,18 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
+import {
+  POLICY_CLOCK_ENV,
+  policyNow,
+  resetPolicyClockForTests,
+  useRealClockOnly,
+} from "../../policies/lib/clock";
 import { API_TOKEN_TYPE } from "../../policies/lib/resource-types";
 import { tokenExpiry, tokenRotationHeadroom } from "../../policies/rules";
 import { devToken, NOW, programExpiresOn, SCHEDULES } from "./fixtures";
-import { analyzeResource, loadConfig, withNow, type PackConfig } from "./harness";
+import { analyzeResource, loadConfig, type PackConfig } from "./harness";
 
-const DEV = withNow(loadConfig("dev"), NOW);
+const DEV = loadConfig("dev");
 
 async function details(policy: typeof tokenExpiry, props: Record<string, unknown>, config: PackConfig = DEV) {
   const { diagnostics } = await analyzeResource(policy, devToken(props), { config });
@@ -72,7 +78,7 @@ describe("cloudflare-token-enforce-expiry", () => {
   });
 
   it("uses the environment's maxTtlDays (prod: 30)", async () => {
-    const prod = withNow(loadConfig("prod"), NOW);
+    const prod = loadConfig("prod");
     expect(await details(tokenExpiry, { expiresOn: "2026-12-18T00:00:00Z" }, prod)).toEqual([]);
     expect(await details(tokenExpiry, { expiresOn: "2026-12-23T00:00:00Z" }, prod)).toEqual([
       "expiresOn 2026-12-23T00:00:00Z is 30.5 days from now, beyond this environment's maximum token lifetime of " +
@@ -88,15 +94,40 @@ describe("cloudflare-token-enforce-expiry", () => {
     expect(diagnostics).toEqual([]);
   });
 
-  it("reports a malformed now in the config instead of crashing", async () => {
-    expect(await details(tokenExpiry, {}, withNow(loadConfig("dev"), "yesterday"))).toEqual([
-      'config "now" is "yesterday", not an ISO 8601 timestamp such as "2026-11-22T00:00:00Z" (leave it empty for ' +
-        "the real clock).",
+  it("refuses a now in the policy config: the pack's clock is not config", async () => {
+    const config = { "cloudflare-token-enforce-expiry": { now: "2020-01-01T00:00:00Z" } };
+    expect(await details(tokenExpiry, { expiresOn: "2019-01-01T00:00:00Z" }, config)).toEqual([
+      'Invalid policy config: "now" is not policy config: the pack judges time by the real clock (the offline ' +
+        "plan pins it with its --now). Fix this policy's entry in the policy config.",
     ]);
   });
 
+  it("reports a malformed pinned instant instead of crashing, without quoting it", async () => {
+    const saved = process.env[POLICY_CLOCK_ENV];
+    process.env[POLICY_CLOCK_ENV] = "yesterday\u001b[8m";
+    try {
+      expect(await details(tokenExpiry, {})).toEqual([
+        `${POLICY_CLOCK_ENV} is not an ISO 8601 instant such as 2026-11-22T00:00:00Z (unset it for the real clock).`,
+      ]);
+    } finally {
+      process.env[POLICY_CLOCK_ENV] = saved;
+    }
+  });
+
+  it("ignores the pinned instant once the pack's entry point asked for the real clock", () => {
+    const pinned = { [POLICY_CLOCK_ENV]: "2020-01-01T00:00:00Z" };
+    expect(policyNow(pinned)).toEqual({ ok: true, now: new Date("2020-01-01T00:00:00Z") });
+    const real = new Date("2031-05-06T07:08:09Z");
+    useRealClockOnly();
+    try {
+      expect(policyNow(pinned, () => real)).toEqual({ ok: true, now: real });
+    } finally {
+      resetPolicyClockForTests();
+    }
+  });
+
   it("honours a configured enforcement level", async () => {
-    const config = { "cloudflare-token-enforce-expiry": { enforcementLevel: "advisory", now: NOW } };
+    const config = { "cloudflare-token-enforce-expiry": { enforcementLevel: "advisory" } };
     const { diagnostics } = await analyzeResource(
       tokenExpiry,
       devToken({ expiresOn: "2026-11-01T00:00:00Z" }),
@@ -128,7 +159,7 @@ describe("cloudflare-token-require-rotation-headroom", () => {
   });
 
   it("uses the environment's schedule (prod: rotate 7, grace 3)", async () => {
-    const prod = withNow(loadConfig("prod"), NOW);
+    const prod = loadConfig("prod");
     expect(await details(tokenRotationHeadroom, { expiresOn: "2026-11-29T00:00:00Z" }, prod)).toEqual([]);
     expect(await details(tokenRotationHeadroom, { expiresOn: "2026-11-28T00:00:00Z" }, prod)).toEqual([
       "The token expires at 2026-11-28T00:00:00Z, before its next scheduled rotation (2026-11-26T00:00:00Z) plus " +
@@ -137,13 +168,26 @@ describe("cloudflare-token-require-rotation-headroom", () => {
     ]);
   });
 
-  it("reports an impossible schedule in the config", async () => {
-    const config = {
-      "cloudflare-token-require-rotation-headroom": { rotationDays: 0, graceDays: 3, now: NOW },
-    };
+  it.each([
+    [{ rotationDays: 0, graceDays: 3 }, "rotationDays is 0; it must be a whole number from 1 to 3650"],
+    [
+      { rotationDays: 1e300, graceDays: 3 },
+      "rotationDays is 1e+300; it must be a whole number from 1 to 3650",
+    ],
+    [{ rotationDays: 7, graceDays: 1e300 }, "graceDays is 1e+300; it must be a whole number from 0 to 3650"],
+    [{ rotationDays: 7.5, graceDays: 3 }, "rotationDays is 7.5; it must be a whole number from 1 to 3650"],
+  ])("refuses an out-of-bounds schedule in the config: %j", async (properties, problem) => {
+    const config = { "cloudflare-token-require-rotation-headroom": properties };
     expect(await details(tokenRotationHeadroom, {}, config)).toEqual([
-      "config rotationDays (0) must be a whole number of days >= 1 and graceDays (3) a whole number >= 0. Fix them " +
-        "in the policy config.",
+      `Invalid policy config: ${problem}. Fix this policy's entry in the policy config.`,
+    ]);
+  });
+
+  it("refuses a maxTtlDays that would switch the expiry check off", async () => {
+    const config = { "cloudflare-token-enforce-expiry": { maxTtlDays: 1e15 } };
+    expect(await details(tokenExpiry, {}, config)).toEqual([
+      "Invalid policy config: maxTtlDays is 1000000000000000; it must be a whole number from 1 to 3650. Fix this " +
+        "policy's entry in the policy config.",
     ]);
   });
 });
@@ -157,12 +201,16 @@ describe("the program's generated tokens pass both time policies at every instan
           fc.integer({ min: Date.parse("2026-01-01T00:00:00Z"), max: Date.parse("2030-12-31T23:59:59Z") }),
           async (ms) => {
             const now = new Date(ms);
-            const config = withNow(base, now.toISOString());
+            process.env[POLICY_CLOCK_ENV] = now.toISOString();
             const token = devToken({ expiresOn: programExpiresOn(env, now) });
-            const { diagnostics } = await analyzeResource([tokenExpiry, tokenRotationHeadroom], token, {
-              config,
-            });
-            expect(diagnostics).toEqual([]);
+            try {
+              const { diagnostics } = await analyzeResource([tokenExpiry, tokenRotationHeadroom], token, {
+                config: base,
+              });
+              expect(diagnostics).toEqual([]);
+            } finally {
+              process.env[POLICY_CLOCK_ENV] = NOW;
+            }
           },
         ),
         { numRuns: 60 },

@@ -7,10 +7,11 @@ import {
   tokenPrivilegedPermissions,
   tokenWildcardResources,
 } from "../../policies/rules";
-import { ACCOUNT, devToken, IDS, NOW, perm, tokenPolicies, ZONE } from "./fixtures";
-import { analyzeResource, loadConfig, withNow, type PackConfig } from "./harness";
+import { ACCOUNT, devToken, IDS, perm, tokenPolicies, ZONE } from "./fixtures";
+import { DEFAULT_DENIED_PERMISSIONS } from "../../policies/rules/token-privileged-permissions";
+import { analyzeResource, loadConfig, type PackConfig } from "./harness";
 
-const DEV = withNow(loadConfig("dev"), NOW);
+const DEV = loadConfig("dev");
 type Policy = typeof tokenWildcardResources;
 
 async function details(policy: Policy, props: Record<string, unknown>, config: PackConfig = DEV) {
@@ -168,12 +169,44 @@ describe("cloudflare-token-disallow-privileged-permissions", () => {
     });
     expect(await details(tokenPrivilegedPermissions, change)).toEqual([]);
     for (const entry of ["Workers Tail Read", perm("Workers Tail Read")]) {
-      const config = { "cloudflare-token-disallow-privileged-permissions": { deniedPermissions: [entry] } };
+      const deniedPermissions = [...DEFAULT_DENIED_PERMISSIONS, entry];
+      const config = { "cloudflare-token-disallow-privileged-permissions": { deniedPermissions } };
       expect(await details(tokenPrivilegedPermissions, change, config)).toEqual([
         "The token grants privileged permissions a deploy token must never hold: Workers Tail Read (policies[1]). " +
           "Remove them from the token's policies.",
       ]);
     }
+  });
+
+  it.each([
+    [
+      "a misspelt entry (it would be dropped, and the permission allowed)",
+      [...DEFAULT_DENIED_PERMISSIONS, "Acount API Tokens Write"],
+      'deniedPermissions[13] "Acount API Tokens Write" is not a permission group the pack knows (did you mean ' +
+        "Account API Tokens Write?); write a catalog name or the group's 32-hex id",
+    ],
+    [
+      "a list that drops defaults (it would switch the check off for them)",
+      ["API Tokens Read"],
+      "deniedPermissions drops API Tokens Write, Account API Tokens Read, Account API Tokens Write, " +
+        "1af1fa2adc104452b74a9a3364202f20, Memberships Read, 9201bc6f42d440968aaab0c6f17ebb1d, User Details Read, " +
+        "55a5e17cc99e4a3fa1f3432d262f2e55, 7cf72faf220841aabcfdfab81c43c4f6, 6c80e02421494afc9ae14414ed442632, " +
+        "Zone Write and DNS Write from the default deny list; the list may add permissions, never remove the defaults",
+    ],
+    [
+      "a wildcard",
+      [...DEFAULT_DENIED_PERMISSIONS, "*"],
+      'deniedPermissions[13] "*" must be a plain name (no wildcard), 1-200 characters',
+    ],
+  ])("refuses a deny list with %s", async (_name, deniedPermissions, problem) => {
+    const config = { "cloudflare-token-disallow-privileged-permissions": { deniedPermissions } };
+    const change = plus({
+      permissions: ["Account API Tokens Write"],
+      resources: json({ [ACCOUNT(IDS.devAccount)]: "*" }),
+    });
+    expect(await details(tokenPrivilegedPermissions, change, config)).toEqual([
+      `Invalid policy config: ${problem}. Fix this policy's entry in the policy config.`,
+    ]);
   });
 
   it("ignores a denied permission inside a deny policy", async () => {
@@ -188,7 +221,7 @@ describe("cloudflare-token-disallow-privileged-permissions", () => {
 
 describe("cloudflare-token-enforce-permission-allowlist", () => {
   it("reports permissions outside the environment's allow-list, by catalog name", async () => {
-    const prod = withNow(loadConfig("prod"), NOW);
+    const prod = loadConfig("prod");
     const change = plus({
       permissions: ["Workers Tail Read"],
       resources: json({ [ACCOUNT(IDS.devAccount)]: "*" }),
@@ -285,7 +318,7 @@ describe("cloudflare-token-enforce-allowed-scope", () => {
   });
 
   it("uses the environment's ids: the dev token is out of scope for prod", async () => {
-    const prod = withNow(loadConfig("prod"), NOW);
+    const prod = loadConfig("prod");
     const [finding] = await details(tokenAllowedScope, {}, prod);
     expect(finding).toContain(`${ACCOUNT(IDS.devAccount)} (account not in allowedAccountIds)`);
     expect(finding).toContain(`zones (${IDS.prodZoneCom}, ${IDS.prodZoneNet})`);

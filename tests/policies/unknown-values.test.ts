@@ -15,7 +15,7 @@ import {
   tokenWildcardResources,
   workerPlaintextSecrets,
 } from "../../policies/rules";
-import { devScript, devStack, devToken, NOW } from "./fixtures";
+import { devScript, devStack, devToken } from "./fixtures";
 import {
   analyzeAll,
   analyzeResource,
@@ -24,10 +24,9 @@ import {
   PACK_VERSION,
   POLICY_PACK_NAME,
   UNKNOWN,
-  withNow,
 } from "./harness";
 
-const DEV = withNow(loadConfig("dev"), NOW);
+const DEV = loadConfig("dev");
 const during = (policy: string, what: string) =>
   `can't run policy '${policy}' from policy pack '${POLICY_PACK_NAME}@v${PACK_VERSION}' during preview: ${what} can't be known during preview`;
 
