@@ -1129,6 +1129,40 @@ describe("the steps that carry logic, run under bash", () => {
     });
   });
 
+  it("app example: real wrangler accepts the written config (deploy --dry-run, no network)", async () => {
+    const kvNamespaceId = "0123456789abcdef0123456789abcdef";
+    const contract = wranglerConfigFor(loadStackConfig(ROOT, "dev"), { kvNamespaceId });
+    const written = await runStep(writeConfig.run!, {
+      WRANGLER_CONFIG: JSON.stringify(contract),
+      WORKER_MAIN,
+      ENVIRONMENT: "dev",
+    });
+    mkdirSync(join(written.dir, "src"));
+    writeFileSync(join(written.dir, WORKER_MAIN), 'export default { fetch: () => new Response("ok") };\n');
+    const wrangler = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
+    const { stdout, stderr } = await run(
+      process.execPath,
+      [wrangler, "deploy", "--dry-run", "--config", APP_WRANGLER_CONFIG, "--outdir", "out"],
+      {
+        cwd: written.dir,
+        env: {
+          PATH: process.env.PATH ?? "",
+          HOME: written.dir,
+          XDG_CONFIG_HOME: written.dir,
+          CI: "true",
+          WRANGLER_SEND_METRICS: "false",
+          // The banner's update check is wrangler's only network call in a dry run.
+          WRANGLER_HIDE_BANNER: "true",
+        },
+      },
+    );
+    expect(stderr).not.toMatch(/unexpected field|warning|error/i);
+    expect(stdout).toContain(`env.CONFIG_KV (${kvNamespaceId})`);
+    expect(stdout).toMatch(/env\.RATE_LIMITER \(\d+ requests\/\d+s\)/);
+    expect(stdout).toContain("--dry-run: exiting now.");
+    expect(existsSync(join(written.dir, "out", "index.js"))).toBe(true);
+  });
+
   it("app example: an environment without the contract fails with the fix", async () => {
     const result = await runStep(writeConfig.run!, {
       WRANGLER_CONFIG: "",
