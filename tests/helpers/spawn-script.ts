@@ -1,5 +1,5 @@
 /** Runs one of the repository's scripts through tsx in a child process, with a bare environment. */
-import { spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { join } from "node:path";
 
 const REPO = join(__dirname, "..", "..");
@@ -20,16 +20,20 @@ export function spawnScript(
   env: Record<string, string> = {},
 ): Promise<ScriptRun> {
   return new Promise<ScriptRun>((resolve, reject) => {
-    const child = spawn(join(REPO, "node_modules/.bin/tsx"), [script, ...args], {
-      cwd: REPO,
-      env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    execFile(
+      join(REPO, "node_modules/.bin/tsx"),
+      [script, ...args],
+      {
+        cwd: REPO,
+        env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "", ...env },
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        // A non-zero exit is a result here, not a failure; only a failure to start rejects.
+        const code = error === null ? 0 : typeof error.code === "number" ? error.code : null;
+        if (error !== null && code === null && error.signal === null) reject(error);
+        else resolve({ code, stdout, stderr });
+      },
+    );
   });
 }

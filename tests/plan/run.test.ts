@@ -7,17 +7,12 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
 import { CLOCK_ENV } from "../../lib/clock";
-import { createAnalyzer, type AnalyzerResourceInput } from "../../tools/plan/analyzer";
-import {
-  parsePolicyPackConfig,
-  reconcilePolicyPackConfig,
-  withNow,
-  type EnforcementLevel,
-  type PolicyInfo,
-} from "../../tools/plan/policy-config";
+import { createAnalyzer, policyInfos, type AnalyzerResourceInput } from "../../tools/plan/analyzer";
+import { parsePolicyPackConfig, reconcilePolicyPackConfig } from "../../tools/plan/policy-config";
+import { POLICY_CLOCK_ENV } from "../../policies/lib/clock";
 import { exitCodeOf, toJsonDocument, type PlanReport } from "../../tools/plan/report";
 import { repositoryPack, runPlan, type PlanRun, type PolicyPackSource } from "../../tools/plan/run";
 import { readStackConfigMap } from "../../tools/shared/stack-file";
@@ -83,7 +78,9 @@ describe("--now: the rotation window and expiry follow the stack's rotation sett
   });
 
   it("the same window plans identical inputs and findings, to the last millisecond of the window", () => {
-    expect(toJsonDocument(runs.get(LAST_MS)!.report)).toEqual(toJsonDocument(runs.get(EARLY)!.report));
+    // Everything but the instant itself.
+    const document = (now: string) => ({ ...toJsonDocument(runs.get(now)!.report), now: undefined });
+    expect(document(LAST_MS)).toEqual(document(EARLY));
   });
 
   it("the next window moves the window start by rotationDays and the expiry with it, renaming the token", () => {
@@ -113,6 +110,7 @@ describe("--now: the rotation window and expiry follow the stack's rotation sett
 
   it("restores the program clock after planning", () => {
     expect(process.env[CLOCK_ENV]).toBeUndefined();
+    expect(process.env[POLICY_CLOCK_ENV]).toBeUndefined();
   });
 });
 
@@ -127,9 +125,10 @@ describe("exactly one permission-group lookup per plan", () => {
       { token: ACCOUNT_LOOKUP, inputs: { accountId: "0000000000000000000000000000a002" } },
     ]);
     expect(prod.report.resources.filter((resource) => resource.type === TYPES.route)).toHaveLength(3);
-    // Registrations the program made: the root Stack, 3 components and 10 resources.
-    expect(prod.registered).toBe(14);
-    expect(dev.registered).toBe(12);
+    // Registrations the program made: the root Stack, 3 components and 12 resources (prod's GitHub
+    // environment holds the secret and the two deploy variables; dev: one route less).
+    expect(prod.registered).toBe(16);
+    expect(dev.registered).toBe(14);
   });
 
   it("a user-owned token uses the user lookup, once", async () => {
@@ -203,6 +202,8 @@ describe("what the policies see against what the report shows", () => {
 });
 
 describe("a token widened to a wildcard is a mandatory violation", () => {
+  afterAll(() => vi.unstubAllEnvs());
+
   it("the dev token with com.cloudflare.api.account.* fails the repository pack under dev's policy config", async () => {
     const run = await plan("dev", NOW);
     const planned = onlyOf(run.report.resources, TYPES.accountToken);
@@ -215,13 +216,7 @@ describe("a token widened to a wildcard is a mandatory violation", () => {
     };
 
     const pack = await repositoryPack();
-    const infos: PolicyInfo[] = pack.policies.map((policy) => ({
-      name: policy.name,
-      enforcementLevel: (policy.enforcementLevel ?? "advisory") as EnforcementLevel,
-      ...(policy.configSchema === undefined
-        ? {}
-        : { configSchema: policy.configSchema as unknown as NonNullable<PolicyInfo["configSchema"]> }),
-    }));
+    const infos = policyInfos(pack.policies);
     const file = join(REPO, "policies/config/dev.json");
     const { config } = reconcilePolicyPackConfig(
       infos,
@@ -229,7 +224,9 @@ describe("a token widened to a wildcard is a mandatory violation", () => {
       file,
     );
     const analyzer = createAnalyzer(pack.name, pack.version, pack.policies);
-    await analyzer.configure(withNow(config, infos, NOW));
+    analyzer.configure(config);
+    // The time policies judge at the plan's instant, as runPlan pins it.
+    vi.stubEnv(POLICY_CLOCK_ENV, NOW);
 
     const token = (inputs: Record<string, unknown>): AnalyzerResourceInput => ({
       urn: planned.urn,
@@ -247,20 +244,20 @@ describe("a token widened to a wildcard is a mandatory violation", () => {
       dependencies: [],
       propertyDependencies: {},
     });
-    const asIs = await analyzer.analyze(token(planned.inputs));
+    const asIs = (await analyzer.analyze(token(planned.inputs))).diagnostics;
     expect(asIs.map((d) => [d.policyName, d.enforcementLevel])).toEqual([
       ["cloudflare-token-require-ip-restriction", "advisory"],
     ]);
 
-    const diagnostics = await analyzer.analyze(token(widened));
+    const { diagnostics } = await analyzer.analyze(token(widened));
     const wildcard = diagnostics.filter(
       (d) => d.policyName === "cloudflare-token-disallow-wildcard-resources",
     );
     expect(wildcard).toHaveLength(1);
     expect(wildcard[0]!.enforcementLevel).toBe("mandatory");
     expect(wildcard[0]!.message).toContain(
-      "policies[0] grants Account Settings Read, Workers KV Storage Write and Workers Scripts Write on " +
-        "com.cloudflare.api.account.*, every account the token's owner can reach.",
+      "policies[0] grants Workers Scripts Write on com.cloudflare.api.account.*, every account the token's owner " +
+        "can reach.",
     );
 
     const report: PlanReport = {

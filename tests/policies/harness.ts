@@ -1,32 +1,31 @@
 /**
- * Runs policies exactly as @pulumi/policy's analyzer server does, in process: the request is a real
- * analyzer protobuf message (`AnalyzeRequest` / `AnalyzeStackRequest`, properties as a protobuf
- * Struct), and the handler is the SDK's own `makeAnalyzeRpcFun` / `makeAnalyzeStackRpcFun` from
- * @pulumi/policy/server. So props are deserialized by the SDK, wrapped in its unknown-checking proxy,
- * violations are formatted by its reportViolation and unknown values are reported the way the SDK
- * reports them. Nothing here re-implements the SDK, so it cannot drift from it.
- *
- * The one thing the SDK keeps private is the Configure RPC's module state; per-policy config is
- * applied by wrapping `getConfig` (after a protobuf Struct round trip, as Configure does) and the
- * enforcement level by overriding the policy's, which is what the server does with configured levels.
- * The gRPC test (pack.grpc.test.ts) covers the real Configure.
+ * Runs policies through the one policy-pack driver (tools/plan/analyzer.ts), as the offline plan
+ * does: the config file is merged with each policy's schema defaults and validated as the CLI does
+ * (tools/plan/policy-config.ts), sent as a ConfigureAnalyzerRequest, and every resource goes to
+ * @pulumi/policy's own Analyze/AnalyzeStack handlers as the AnalyzeRequest the engine builds. So
+ * props are deserialized by the SDK, wrapped in its unknown-checking proxy, violations are
+ * formatted by its reportViolation and unknown values are reported the way the SDK reports them.
+ * The gRPC test (pack.grpc.test.ts) sends the same requests to the pack started as the CLI starts it.
  */
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
 
-import type {
-  EnforcementLevel,
-  Policies,
-  ResourceValidation,
-  ResourceValidationPolicy,
-  StackValidationPolicy,
-} from "@pulumi/policy";
-import * as analyzerpb from "@pulumi/pulumi/proto/analyzer_pb";
+import type { Policies } from "@pulumi/policy";
 import { specialSecretSig, specialSigKey, unknownValue } from "@pulumi/pulumi/runtime/rpc";
-import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 
 import { POLICY_PACK_NAME } from "../../policies/rules";
+import {
+  analyzeRequest as engineAnalyzeRequest,
+  analyzeStackRequest as engineAnalyzeStackRequest,
+  configureRequest as engineConfigureRequest,
+  createAnalyzer,
+  policyInfos,
+  readResponse as readAnalyzerResponse,
+  type AnalyzerResourceInput,
+  type AnalyzerResult,
+} from "../../tools/plan/analyzer";
+import { mergePolicyPackConfig, parsePolicyPackConfig } from "../../tools/plan/policy-config";
+import type * as analyzerpb from "@pulumi/pulumi/proto/analyzer_pb";
 
 export const POLICIES_DIR = path.resolve(__dirname, "../../policies");
 export const PACK_VERSION: string = JSON.parse(
@@ -45,27 +44,6 @@ export function secret(value: unknown): Record<string, unknown> {
   return { [specialSigKey]: specialSecretSig, value };
 }
 
-type Callback<T> = (error: Error | null | undefined, response?: T) => void;
-type RpcFun<Req, Resp> = (call: { request: Req }, callback: Callback<Resp>) => Promise<void>;
-
-interface ServerInternals {
-  makeAnalyzeRpcFun(
-    name: string,
-    version: string,
-    level: EnforcementLevel,
-    policies: Policies,
-  ): RpcFun<analyzerpb.AnalyzeRequest, analyzerpb.AnalyzeResponse>;
-  makeAnalyzeStackRpcFun(
-    name: string,
-    version: string,
-    level: EnforcementLevel,
-    policies: Policies,
-  ): RpcFun<analyzerpb.AnalyzeStackRequest, analyzerpb.AnalyzeResponse>;
-}
-
-/** The SDK's analyzer server module (its internals have no public typings). */
-const server = (): ServerInternals => createRequire(__filename)("@pulumi/policy/server") as ServerInternals;
-
 /** A policy-pack config as in policies/config/<env>.json: level string or {enforcementLevel?, ...props}. */
 export type PackConfig = Record<string, unknown>;
 
@@ -83,56 +61,6 @@ export function withNow(config: PackConfig, now: string): PackConfig {
   return result;
 }
 
-function splitConfig(entry: unknown): { level?: EnforcementLevel; props: Record<string, unknown> } {
-  if (typeof entry === "string") return { level: entry as EnforcementLevel, props: {} };
-  if (entry === null || typeof entry !== "object") return { props: {} };
-  const { enforcementLevel, ...rest } = entry as Record<string, unknown>;
-  // Configure receives the properties as a protobuf Struct and hands policies its toJavaScript().
-  const props = Struct.fromJavaScript(rest as Record<string, never>).toJavaScript() as Record<
-    string,
-    unknown
-  >;
-  return {
-    ...(typeof enforcementLevel === "string" ? { level: enforcementLevel as EnforcementLevel } : {}),
-    props,
-  };
-}
-
-function isStackPolicy(
-  policy: ResourceValidationPolicy | StackValidationPolicy,
-): policy is StackValidationPolicy {
-  return (policy as StackValidationPolicy).validateStack !== undefined;
-}
-
-/** The policies with their config applied (getConfig and enforcement level), as Configure would. */
-function configure(policies: Policies, config: PackConfig): Policies {
-  return policies.map((policy) => {
-    const { level, props } = splitConfig(config[policy.name]);
-    const enforcementLevel = level ?? policy.enforcementLevel;
-    const getConfig = <T extends object>() => props as T;
-    if (isStackPolicy(policy)) {
-      const validateStack = policy.validateStack;
-      return {
-        ...policy,
-        enforcementLevel,
-        validateStack: (args, report) => validateStack({ ...args, getConfig }, report),
-      };
-    }
-    const wrap =
-      (validate: ResourceValidation): ResourceValidation =>
-      (args, report) =>
-        validate({ ...args, getConfig }, report);
-    const validations = policy.validateResource;
-    const validateResource =
-      validations === undefined
-        ? undefined
-        : Array.isArray(validations)
-          ? validations.map(wrap)
-          : wrap(validations);
-    return { ...policy, enforcementLevel, ...(validateResource ? { validateResource } : {}) };
-  });
-}
-
 export interface Diagnostic {
   readonly policyName: string;
   readonly enforcementLevel: string;
@@ -148,32 +76,9 @@ export interface AnalyzeResult {
   readonly notApplicable: { policyName: string; reason: string }[];
 }
 
-const LEVELS: Record<number, string> = {
-  [analyzerpb.EnforcementLevel.ADVISORY]: "advisory",
-  [analyzerpb.EnforcementLevel.MANDATORY]: "mandatory",
-  [analyzerpb.EnforcementLevel.DISABLED]: "disabled",
-  [analyzerpb.EnforcementLevel.REMEDIATE]: "remediate",
-};
-
-/** Reads an AnalyzeResponse (from the in-process server functions or over gRPC). */
-export function readResponse(response: analyzerpb.AnalyzeResponse): AnalyzeResult {
-  return {
-    diagnostics: response.getDiagnosticsList().map((d) => {
-      const prefix = `${d.getDescription()}\n`;
-      const message = d.getMessage();
-      return {
-        policyName: d.getPolicyname(),
-        enforcementLevel: LEVELS[d.getEnforcementlevel()] ?? String(d.getEnforcementlevel()),
-        message,
-        detail: message.startsWith(prefix) ? message.slice(prefix.length) : message,
-        urn: d.getUrn(),
-      };
-    }),
-    notApplicable: response
-      .getNotApplicableList()
-      .map((n) => ({ policyName: n.getPolicyName(), reason: n.getReason() })),
-  };
-}
+/** Reads an AnalyzeResponse (from the in-process handlers or over gRPC). */
+export const readResponse = (response: analyzerpb.AnalyzeResponse): AnalyzeResult =>
+  asResult(readAnalyzerResponse(response));
 
 export interface ResourceInput {
   readonly type: string;
@@ -187,60 +92,47 @@ export function urnOf(type: string, name: string, stack = "dev"): string {
   return `urn:pulumi:${stack}::scoped-edge::${type}::${name}`;
 }
 
-function struct(props: Record<string, unknown>): Struct {
-  return Struct.fromJavaScript(props as Record<string, never>);
-}
-
-function providerMessage(
-  provider: NonNullable<ResourceInput["provider"]>,
-): analyzerpb.AnalyzerProviderResource {
-  const message = new analyzerpb.AnalyzerProviderResource();
-  message.setType(provider.type);
-  message.setName(provider.name);
-  message.setUrn(urnOf(provider.type, provider.name));
-  message.setProperties(struct(provider.props));
-  return message;
+/** The engine's view of a test resource. */
+function engineResource(resource: ResourceInput): AnalyzerResourceInput {
+  return {
+    urn: urnOf(resource.type, resource.name),
+    type: resource.type,
+    name: resource.name,
+    inputs: resource.props,
+    ...(resource.parent ? { parent: resource.parent } : {}),
+    ...(resource.provider
+      ? {
+          provider: {
+            urn: urnOf(resource.provider.type, resource.provider.name),
+            type: resource.provider.type,
+            name: resource.provider.name,
+            inputs: resource.provider.props,
+          },
+        }
+      : {}),
+  };
 }
 
 /** An AnalyzeRequest as the engine builds it for one resource. */
-export function analyzeRequest(resource: ResourceInput): analyzerpb.AnalyzeRequest {
-  const request = new analyzerpb.AnalyzeRequest();
-  request.setType(resource.type);
-  request.setName(resource.name);
-  request.setUrn(urnOf(resource.type, resource.name));
-  request.setProperties(struct(resource.props));
-  request.setOptions(new analyzerpb.AnalyzerResourceOptions());
-  if (resource.provider) request.setProvider(providerMessage(resource.provider));
-  return request;
-}
+export const analyzeRequest = (resource: ResourceInput) => engineAnalyzeRequest(engineResource(resource));
 
 /** An AnalyzeStackRequest as the engine builds it at the end of a preview or update. */
-export function analyzeStackRequest(resources: readonly ResourceInput[]): analyzerpb.AnalyzeStackRequest {
-  const request = new analyzerpb.AnalyzeStackRequest();
-  request.setResourcesList(
-    resources.map((resource) => {
-      const message = new analyzerpb.AnalyzerResource();
-      message.setType(resource.type);
-      message.setName(resource.name);
-      message.setUrn(urnOf(resource.type, resource.name));
-      message.setProperties(struct(resource.props));
-      message.setOptions(new analyzerpb.AnalyzerResourceOptions());
-      if (resource.parent) message.setParent(resource.parent);
-      if (resource.provider) message.setProvider(providerMessage(resource.provider));
-      return message;
-    }),
-  );
-  return request;
-}
+export const analyzeStackRequest = (resources: readonly ResourceInput[]) =>
+  engineAnalyzeStackRequest(resources.map(engineResource));
 
-function call<Req>(fun: RpcFun<Req, analyzerpb.AnalyzeResponse>, request: Req): Promise<AnalyzeResult> {
-  return new Promise((resolve, reject) => {
-    void fun({ request }, (error, response) => {
-      if (error) reject(error);
-      else if (!response) reject(new Error("no response"));
-      else resolve(readResponse(response));
-    });
-  });
+/** The ConfigureAnalyzerRequest the CLI sends for a --policy-pack-config file, over `policies`. */
+export const configureRequest = (policies: Policies, config: PackConfig) =>
+  engineConfigureRequest(reconciled(policies, config));
+
+/**
+ * `config` merged with the policies' schema defaults, as the CLI merges it. Not schema-validated
+ * (the plan's tests cover that), so a test can hand a policy a value only its own checks refuse.
+ */
+function reconciled(policies: Policies, config: PackConfig) {
+  return mergePolicyPackConfig(
+    policyInfos(policies),
+    parsePolicyPackConfig(JSON.stringify(config), "test policy config"),
+  ).config;
 }
 
 export interface RunOptions {
@@ -251,18 +143,33 @@ export interface RunOptions {
 const asList = (policies: Policies | Policies[number]): Policies =>
   Array.isArray(policies) ? policies : [policies];
 
+function analyzerFor(policies: Policies | Policies[number], options: RunOptions) {
+  const list = asList(policies);
+  const analyzer = createAnalyzer(POLICY_PACK_NAME, PACK_VERSION, list);
+  analyzer.configure(reconciled(list, options.config ?? {}));
+  return analyzer;
+}
+
+function asResult({ diagnostics, notApplicable }: AnalyzerResult): AnalyzeResult {
+  return {
+    diagnostics: diagnostics.map((d) => ({
+      policyName: d.policyName,
+      enforcementLevel: d.enforcementLevel,
+      message: d.message,
+      detail: d.detail,
+      urn: d.urn ?? "",
+    })),
+    notApplicable,
+  };
+}
+
 /** Runs the Analyze RPC of the SDK's server over `policies` for one resource. */
 export async function analyzeResource(
   policies: Policies | Policies[number],
   resource: ResourceInput,
   options: RunOptions = {},
 ): Promise<AnalyzeResult> {
-  const { makeAnalyzeRpcFun } = server();
-  const configured = configure(asList(policies), options.config ?? {});
-  return call(
-    makeAnalyzeRpcFun(POLICY_PACK_NAME, PACK_VERSION, "advisory", configured),
-    analyzeRequest(resource),
-  );
+  return asResult(await analyzerFor(policies, options).analyze(engineResource(resource)));
 }
 
 /** Runs the AnalyzeStack RPC of the SDK's server over `policies` for a stack. */
@@ -271,12 +178,7 @@ export async function analyzeStack(
   resources: readonly ResourceInput[],
   options: RunOptions = {},
 ): Promise<AnalyzeResult> {
-  const { makeAnalyzeStackRpcFun } = server();
-  const configured = configure(asList(policies), options.config ?? {});
-  return call(
-    makeAnalyzeStackRpcFun(POLICY_PACK_NAME, PACK_VERSION, "advisory", configured),
-    analyzeStackRequest(resources),
-  );
+  return asResult(await analyzerFor(policies, options).analyzeStack(resources.map(engineResource)));
 }
 
 /** Analyze for every resource plus AnalyzeStack: everything the engine would report for a stack. */
@@ -285,9 +187,10 @@ export async function analyzeAll(
   resources: readonly ResourceInput[],
   options: RunOptions = {},
 ): Promise<Diagnostic[]> {
+  const analyzer = analyzerFor(policies, options);
   const diagnostics: Diagnostic[] = [];
   for (const resource of resources)
-    diagnostics.push(...(await analyzeResource(policies, resource, options)).diagnostics);
-  diagnostics.push(...(await analyzeStack(policies, resources, options)).diagnostics);
+    diagnostics.push(...asResult(await analyzer.analyze(engineResource(resource))).diagnostics);
+  diagnostics.push(...asResult(await analyzer.analyzeStack(resources.map(engineResource))).diagnostics);
   return diagnostics;
 }

@@ -18,22 +18,21 @@ import * as grpc from "@grpc/grpc-js";
 import { AnalyzerClient } from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import * as analyzerpb from "@pulumi/pulumi/proto/analyzer_pb";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
-import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 
 import { policies } from "../../policies/rules";
-import { devStack, devToken, NOW, programExpiresOn } from "./fixtures";
+import { ACCOUNT, devStack, devToken, IDS, NOW, programExpiresOn, tokenPolicies } from "./fixtures";
 import {
   analyzeRequest,
   analyzeStackRequest,
+  configureRequest,
   loadConfig,
   PACK_VERSION,
   POLICIES_DIR,
   POLICY_PACK_NAME,
   readResponse,
   withNow,
-  type PackConfig,
 } from "./harness";
 
 const LEVEL: Record<string, analyzerpb.EnforcementLevel> = {
@@ -54,25 +53,6 @@ function unary<Resp>(
   return new Promise<Resp>((resolve, reject) => {
     start((error, response) => (error ? reject(error) : resolve(response)));
   });
-}
-
-/** A ConfigureAnalyzerRequest as the CLI sends it for a --policy-pack-config file. */
-function configureRequest(config: PackConfig): analyzerpb.ConfigureAnalyzerRequest {
-  const request = new analyzerpb.ConfigureAnalyzerRequest();
-  const map = request.getPolicyconfigMap();
-  for (const policy of policies) {
-    const entry = config[policy.name];
-    const { enforcementLevel, ...props } =
-      typeof entry === "string" ? { enforcementLevel: entry } : ((entry ?? {}) as Record<string, unknown>);
-    const message = new analyzerpb.PolicyConfig();
-    // The CLI reconciles the file with the pack's defaults, so every policy gets a level.
-    message.setEnforcementlevel(
-      LEVEL[(enforcementLevel as string | undefined) ?? policy.enforcementLevel ?? "advisory"]!,
-    );
-    message.setProperties(Struct.fromJavaScript(props as Record<string, never>));
-    map.set(policy.name, message);
-  }
-  return request;
 }
 
 beforeAll(async () => {
@@ -147,7 +127,7 @@ describe("the policy pack over the analyzer gRPC interface", () => {
   });
 
   it("Configure with policies/config/dev.json (real clock), then Analyze passes the program's token", async () => {
-    await unary<Empty>((cb) => client.configure(configureRequest(loadConfig("dev")), cb));
+    await unary<Empty>((cb) => client.configure(configureRequest(policies, loadConfig("dev")), cb));
     const token = devToken({ expiresOn: programExpiresOn("dev", new Date()) });
     const response = await unary<analyzerpb.AnalyzeResponse>((cb) =>
       client.analyze(analyzeRequest(token), cb),
@@ -156,7 +136,9 @@ describe("the policy pack over the analyzer gRPC interface", () => {
   });
 
   it("Analyze reports violations with the configured levels (dev.json plus a fixed now)", async () => {
-    await unary<Empty>((cb) => client.configure(configureRequest(withNow(loadConfig("dev"), NOW)), cb));
+    await unary<Empty>((cb) =>
+      client.configure(configureRequest(policies, withNow(loadConfig("dev"), NOW)), cb),
+    );
     const token = devToken({ expiresOn: "2026-11-01T00:00:00Z", condition: {} });
     const { diagnostics } = readResponse(
       await unary<analyzerpb.AnalyzeResponse>((cb) => client.analyze(analyzeRequest(token), cb)),
@@ -186,7 +168,9 @@ describe("the policy pack over the analyzer gRPC interface", () => {
   });
 
   it("AnalyzeStack runs the derived least-privilege stack policy; Configure with prod.json changes the verdict", async () => {
-    await unary<Empty>((cb) => client.configure(configureRequest(withNow(loadConfig("dev"), NOW)), cb));
+    await unary<Empty>((cb) =>
+      client.configure(configureRequest(policies, withNow(loadConfig("dev"), NOW)), cb),
+    );
     const clean = readResponse(
       await unary<analyzerpb.AnalyzeResponse>((cb) =>
         client.analyzeStack(analyzeStackRequest(devStack()), cb),
@@ -194,12 +178,20 @@ describe("the policy pack over the analyzer gRPC interface", () => {
     );
     expect(clean.diagnostics).toEqual([]);
 
-    const withoutKv = devStack().filter(
-      (r) => r.type !== "cloudflare:index/workersKvNamespace:WorkersKvNamespace",
+    // The old grant set (Account Settings Read besides Workers Scripts Write): no call needs it.
+    const withAccountSettings = devStack(
+      devToken({
+        policies: tokenPolicies([
+          {
+            permissions: ["Account Settings Read", "Workers Scripts Write"],
+            resources: JSON.stringify({ [ACCOUNT(IDS.devAccount)]: "*" }),
+          },
+        ]),
+      }),
     );
     const { diagnostics } = readResponse(
       await unary<analyzerpb.AnalyzeResponse>((cb) =>
-        client.analyzeStack(analyzeStackRequest(withoutKv), cb),
+        client.analyzeStack(analyzeStackRequest(withAccountSettings), cb),
       ),
     );
     expect(diagnostics.map((d) => [d.policyName, d.enforcementLevel, d.urn, d.detail])).toEqual([
@@ -207,13 +199,15 @@ describe("the policy pack over the analyzer gRPC interface", () => {
         "cloudflare-token-enforce-derived-least-privilege",
         "mandatory",
         "urn:pulumi:dev::scoped-edge::cloudflare:index/accountToken:AccountToken::deploy-token",
-        'Token "deploy-token" grants more than this stack needs: Workers KV Storage Write on ' +
+        'Token "deploy-token" grants more than this stack needs: Account Settings Read on ' +
           "com.cloudflare.api.account.0000000000000000000000000000a001. Remove them from the token's policies, or " +
           "list a permission in allowedExtraPermissions if it is added on purpose.",
       ],
     ]);
 
-    await unary<Empty>((cb) => client.configure(configureRequest(withNow(loadConfig("prod"), NOW)), cb));
+    await unary<Empty>((cb) =>
+      client.configure(configureRequest(policies, withNow(loadConfig("prod"), NOW)), cb),
+    );
     const prod = readResponse(
       await unary<analyzerpb.AnalyzeResponse>((cb) => client.analyze(analyzeRequest(devToken()), cb)),
     );

@@ -3,10 +3,14 @@
  * offline plan: parse the `--policy-pack-config` file (each policy maps to an enforcement level
  * string or an object with `enforcementLevel` and properties), start from every policy's schema
  * defaults and default enforcement level, apply the file on top (an `all` entry sets every
- * policy's level), then validate each policy's properties against its configSchema. A port of
- * pulumi/pulumi's `parsePolicyPackConfig` and `ReconcilePolicyPackConfig`. Pure.
+ * policy's level), then validate each policy's properties against its configSchema. Mirrors
+ * pulumi/pulumi pkg/resource/analyzer/config.go (`parsePolicyPackConfig`,
+ * `ReconcilePolicyPackConfig`, `applyConfig`, `validatePolicyConfig`); the CLI validates with
+ * gojsonschema, this with ajv. Pure.
  */
-import { validateJsonSchema, type JsonSchema } from "./json-schema";
+import Ajv, { type ValidateFunction } from "ajv";
+
+type JsonSchema = Readonly<Record<string, unknown>>;
 
 export const ENFORCEMENT_LEVELS = ["advisory", "mandatory", "remediate", "disabled"] as const;
 export type EnforcementLevel = (typeof ENFORCEMENT_LEVELS)[number];
@@ -85,20 +89,34 @@ export function parsePolicyPackConfig(text: string, source: string): Record<stri
   return result;
 }
 
+// strict: false lets schemas carry annotations ajv does not know; allErrors lists every problem.
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validators = new WeakMap<object, ValidateFunction>();
+
+/** The schema the CLI validates a policy's properties against (config.go's convertSchema). */
+function validatorFor(configSchema: NonNullable<PolicyInfo["configSchema"]>): ValidateFunction {
+  let validate = validators.get(configSchema);
+  if (validate === undefined) {
+    validate = ajv.compile({
+      type: "object",
+      ...(configSchema.properties ? { properties: configSchema.properties } : {}),
+      ...(configSchema.required ? { required: configSchema.required } : {}),
+    });
+    validators.set(configSchema, validate);
+  }
+  return validate;
+}
+
 export interface ReconcileResult {
   readonly config: ReconciledPolicyConfig;
   /** Entries naming no policy of the pack (the CLI ignores them silently; the plan says so). */
   readonly unknownPolicies: readonly string[];
 }
 
-/**
- * Schema defaults and default levels, then `given` on top; throws PolicyConfigError listing every
- * schema violation, as the CLI refuses to run with an invalid config.
- */
-export function reconcilePolicyPackConfig(
+/** Schema defaults and default levels, then `given` on top (config.go's applyConfig); no validation. */
+export function mergePolicyPackConfig(
   policies: readonly PolicyInfo[],
   given: Readonly<Record<string, PolicyConfigEntry>>,
-  source: string,
 ): ReconcileResult {
   const config: ReconciledPolicyConfig = {};
   for (const policy of policies) {
@@ -125,17 +143,27 @@ export function reconcilePolicyPackConfig(
       properties: { ...current.properties, ...entry.properties },
     };
   }
+  return { config, unknownPolicies };
+}
 
+/**
+ * mergePolicyPackConfig, then each policy's properties validated against its configSchema; throws
+ * PolicyConfigError listing every violation, as the CLI refuses to run with an invalid config.
+ */
+export function reconcilePolicyPackConfig(
+  policies: readonly PolicyInfo[],
+  given: Readonly<Record<string, PolicyConfigEntry>>,
+  source: string,
+): ReconcileResult {
+  const { config, unknownPolicies } = mergePolicyPackConfig(policies, given);
   const problems: string[] = [];
   for (const policy of policies) {
     if (policy.configSchema === undefined) continue;
-    const schema: JsonSchema = {
-      type: "object",
-      ...(policy.configSchema.properties ? { properties: policy.configSchema.properties } : {}),
-      ...(policy.configSchema.required ? { required: policy.configSchema.required } : {}),
-    };
-    for (const problem of validateJsonSchema(config[policy.name]!.properties, schema)) {
-      problems.push(`${policy.name}: ${problem}`);
+    const validate = validatorFor(policy.configSchema);
+    if (validate(config[policy.name]!.properties)) continue;
+    for (const error of validate.errors ?? []) {
+      const path = error.instancePath.slice(1).replace(/\//g, ".");
+      problems.push(`${policy.name}: ${path === "" ? "" : `${path}: `}${error.message ?? error.keyword}`);
     }
   }
   if (problems.length > 0) {
@@ -144,23 +172,4 @@ export function reconcilePolicyPackConfig(
     );
   }
   return { config, unknownPolicies };
-}
-
-/**
- * Sets the `now` property of every policy whose configSchema declares one (the pack's time-based
- * policies judge expiry and rotation against it), so the plan judges at the same instant the
- * program computed its rotation window.
- */
-export function withNow(
-  config: ReconciledPolicyConfig,
-  policies: readonly PolicyInfo[],
-  now: string,
-): ReconciledPolicyConfig {
-  const result: ReconciledPolicyConfig = { ...config };
-  for (const policy of policies) {
-    const current = result[policy.name];
-    if (current === undefined || policy.configSchema?.properties?.["now"] === undefined) continue;
-    result[policy.name] = { ...current, properties: { ...current.properties, now } };
-  }
-  return result;
 }

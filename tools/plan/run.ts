@@ -1,7 +1,7 @@
 /**
  * The offline plan: reads a stack file as the CLI would, runs index.ts under Pulumi's mock runtime
- * (tools/shared/offline-runtime.ts), then hands every registration to the policy pack's own analyzer code
- * (analyzer.ts) exactly as the engine would: each resource's inputs to Analyze as it registers,
+ * (tools/shared/offline-runtime.ts), then hands every registration to the policy pack through the
+ * one analyzer driver (analyzer.ts) exactly as the engine would: each resource's inputs to Analyze as it registers,
  * with its provider (explicit, or the default provider the engine creates for its package from the
  * stack's `<package>:` config), then every resource's outputs to AnalyzeStack.
  */
@@ -12,6 +12,7 @@ import { join, relative, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 
 import { CLOCK_ENV } from "../../lib/clock";
+import { POLICY_CLOCK_ENV } from "../../policies/lib/clock";
 import { ConfigError, parseStackConfig } from "../../lib/config";
 import type { CredentialRow } from "../../lib/credentials";
 import {
@@ -21,16 +22,20 @@ import {
   type RegisteredResource,
 } from "../shared/offline-runtime";
 import { readStackConfigMap, SECRET_PLACEHOLDER, StackFileError } from "../shared/stack-file";
-import { createAnalyzer, type AnalyzerDiagnostic, type AnalyzerResourceInput, type Policy } from "./analyzer";
+import {
+  createAnalyzer,
+  policyInfos,
+  type AnalyzerDiagnostic,
+  type AnalyzerResourceInput,
+  type Policy,
+} from "./analyzer";
 import { maskResolved, maskWire, wireSecret } from "./mask";
 import { missingSecrets, placeholderIds } from "./placeholders";
 import {
   parsePolicyPackConfig,
   PolicyConfigError,
   reconcilePolicyPackConfig,
-  withNow,
   type EnforcementLevel,
-  type PolicyInfo,
 } from "./policy-config";
 import { policyMessage, type PlanReport, type PlanResource, type PlanViolation } from "./report";
 
@@ -98,17 +103,6 @@ export async function repositoryPack(): Promise<PolicyPackSource> {
     version: string;
   };
   return { name: rules.POLICY_PACK_NAME, version: manifest.version, policies: rules.policies };
-}
-
-/** GetAnalyzerInfo's view of each policy: name, default level, config schema. */
-function policyInfos(pack: PolicyPackSource): PolicyInfo[] {
-  return pack.policies.map((policy) => ({
-    name: policy.name,
-    enforcementLevel: (policy.enforcementLevel ?? pack.enforcementLevel ?? "advisory") as EnforcementLevel,
-    ...(policy.configSchema === undefined
-      ? {}
-      : { configSchema: policy.configSchema as unknown as NonNullable<PolicyInfo["configSchema"]> }),
-  }));
 }
 
 /**
@@ -271,10 +265,33 @@ export async function withoutStackTraces<T>(work: () => Promise<T>): Promise<T> 
   }
 }
 
-/** Runs the plan. Throws PlanInputError for bad input; anything else is a bug. */
-export async function runPlan(options: PlanOptions): Promise<PlanRun> {
+/** Runs `work` with `variables` set in process.env, restoring the previous values afterwards. */
+async function withEnv<T>(variables: Record<string, string>, work: () => Promise<T>): Promise<T> {
+  const previous = Object.fromEntries(Object.keys(variables).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, variables);
   try {
-    return await withoutStackTraces(() => plan(options));
+    return await work();
+  } finally {
+    for (const [name, value] of Object.entries(previous)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}
+
+/** `now` as the plan prints it and pins both clocks to it: ISO 8601 UTC, whole seconds without ms. */
+const isoInstant = (now: Date) => now.toISOString().replace(/\.000Z$/, "Z");
+
+/**
+ * Runs the plan. Throws PlanInputError for bad input; anything else is a bug. The program's clock
+ * (CLOCK_ENV) and the time policies' clock (POLICY_CLOCK_ENV) are both pinned to `options.now`.
+ */
+export async function runPlan(options: PlanOptions): Promise<PlanRun> {
+  const now = isoInstant(options.now);
+  try {
+    return await withEnv({ [CLOCK_ENV]: now, [POLICY_CLOCK_ENV]: now }, () =>
+      withoutStackTraces(() => plan(options)),
+    );
   } catch (error) {
     if (error instanceof PlanInputError) throw error;
     if (isInputError(error)) throw new PlanInputError((error as Error).message);
@@ -284,7 +301,7 @@ export async function runPlan(options: PlanOptions): Promise<PlanRun> {
 
 async function plan(options: PlanOptions): Promise<PlanRun> {
   const { stack } = options;
-  const nowIso = options.now.toISOString().replace(/\.000Z$/, "Z");
+  const nowIso = isoInstant(options.now);
   const base = readStackConfigMap(options.root, stack);
   const project = base.project;
 
@@ -304,7 +321,7 @@ async function plan(options: PlanOptions): Promise<PlanRun> {
 
   // Then the policy config: a bad file is a usage error and nothing needs to run.
   const pack = options.pack ?? (await repositoryPack());
-  const infos = policyInfos(pack);
+  const infos = policyInfos(pack.policies, pack.enforcementLevel);
   const policyConfigFile =
     options.policyConfigFile ?? defaultPolicyConfigFile(options.root, stack, base.config, project);
   if (!existsSync(policyConfigFile))
@@ -318,29 +335,21 @@ async function plan(options: PlanOptions): Promise<PlanRun> {
   // ---- the program ----------------------------------------------------------------------------
   const programStart = performance.now();
   const runtime = await startOfflineRuntime({ project, stack, config, secretKeys: [...secretKeys] });
-  const previousClock = process.env[CLOCK_ENV];
-  process.env[CLOCK_ENV] = nowIso;
-  let outputs: Record<string, unknown>;
-  try {
-    outputs = await runProgram(await loadProgram());
-  } finally {
-    if (previousClock === undefined) delete process.env[CLOCK_ENV];
-    else process.env[CLOCK_ENV] = previousClock;
-  }
+  const outputs = await runProgram(await loadProgram());
   const programMs = performance.now() - programStart;
 
   // ---- the policies ---------------------------------------------------------------------------
   const policyStart = performance.now();
   const resources = engineResources(runtime.resources, runtime.outputs(), config, secretKeys, project, stack);
   const analyzer = createAnalyzer(pack.name, pack.version, pack.policies, pack.enforcementLevel);
-  await analyzer.configure(withNow(reconciled.config, infos, nowIso));
+  analyzer.configure(reconciled.config);
   const diagnostics: { diagnostic: AnalyzerDiagnostic; resource: string | null }[] = [];
   for (const resource of resources) {
-    for (const diagnostic of await analyzer.analyze(resource)) {
+    for (const diagnostic of (await analyzer.analyze(resource)).diagnostics) {
       diagnostics.push({ diagnostic, resource: diagnostic.urn ?? resource.urn });
     }
   }
-  for (const diagnostic of await analyzer.analyzeStack(resources)) {
+  for (const diagnostic of (await analyzer.analyzeStack(resources)).diagnostics) {
     diagnostics.push({ diagnostic, resource: diagnostic.urn ?? null });
   }
   const policyMs = performance.now() - policyStart;

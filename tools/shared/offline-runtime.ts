@@ -1,7 +1,7 @@
 /**
  * Runs the Pulumi program with no engine, no cloud and no credentials: Pulumi's own mock runtime
- * (`pulumi.runtime.setMocks`), with the resource monitor instrumented so every registration is
- * recorded as the engine would see it (type, name, parent, inputs with secrets still marked,
+ * (`pulumi.runtime.setMocks`), observed through tools/shared/pulumi-adapter.ts so every registration
+ * is recorded as the engine would see it (type, name, parent, inputs with secrets still marked,
  * resource options, property dependencies). Provider functions are answered offline: the
  * permission-group lookups from the bundled catalog; anything else throws, so a new invoke cannot
  * slip in unnoticed.
@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 
 import { PERMISSION_GROUPS } from "../../policies/lib/permission-catalog";
+import { observeRegistrations, outputState, waitForRegistrations } from "./pulumi-adapter";
 
 export const PERMISSION_LOOKUP_TOKENS = [
   "cloudflare:index/getApiTokenPermissionGroupsList:getApiTokenPermissionGroupsList",
@@ -117,39 +118,6 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
   }
 }
 
-/** The proto request the monitor receives (the getters used here). */
-interface RegisterResourceRequest {
-  getType(): string;
-  getName(): string;
-  getParent(): string;
-  getCustom(): boolean;
-  getObject(): unknown;
-  getDeletebeforereplace(): boolean;
-  getReplaceonchangesList(): string[];
-  getAdditionalsecretoutputsList(): string[];
-  getDependenciesList(): string[];
-  getPropertydependenciesMap(): {
-    forEach(callback: (value: { getUrnsList(): string[] }, key: string) => void): void;
-  };
-  getProvider(): string;
-  getVersion(): string;
-  getProtect(): boolean | undefined;
-  getIgnorechangesList(): string[];
-  getAliasurnsList(): string[];
-}
-
-/** A google.protobuf.Struct (only what is read here). */
-interface StructLike {
-  toJavaScript(): Record<string, unknown>;
-}
-
-interface InstrumentableMonitor {
-  registerResource(request: RegisterResourceRequest, callback: (...args: unknown[]) => void): void;
-  newUrn(parent: string, type: string, name: string): string;
-  /** MockMonitor: urn -> state (serialized outputs, or the Struct registerResourceOutputs set). */
-  getRegisteredResources(): Map<string, { urn: string; id: string | null; state: unknown }>;
-}
-
 export interface OfflineRuntime {
   readonly mocks: OfflineMocks;
   readonly resources: RegisteredResource[];
@@ -179,22 +147,25 @@ export async function startOfflineRuntime(options: OfflineRuntimeOptions): Promi
   await pulumi.runtime.setMocks(mocks, options.project, options.stack, options.preview ?? false);
   pulumi.runtime.setAllConfig(options.config, [...options.secretKeys]);
 
-  const monitor = pulumi.runtime.getMonitor() as unknown as InstrumentableMonitor;
-  const register = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (request, callback) => {
+  const monitor = observeRegistrations((request) => {
     const propertyDependencies: Record<string, string[]> = {};
     request.getPropertydependenciesMap().forEach((value, key) => {
       propertyDependencies[key] = value.getUrnsList();
     });
-    const parent = request.getParent() || undefined;
-    const object = request.getObject() as StructLike | undefined;
+    const object = request.getObject();
+    let inputs: Record<string, unknown> | undefined;
     resources.push({
-      urn: monitor.newUrn(request.getParent(), request.getType(), request.getName()),
+      urn: monitor.urnOf(request),
       type: request.getType(),
       name: request.getName(),
       custom: request.getCustom(),
-      parent,
-      inputs: pulumi.runtime.deserializeProperties(request.getObject() as never) as Record<string, unknown>,
+      parent: request.getParent() || undefined,
+      // Deserialized only when read: the plan works on the wire form alone.
+      get inputs() {
+        return (inputs ??= object
+          ? (pulumi.runtime.deserializeProperties(object as never) as Record<string, unknown>)
+          : {});
+      },
       deleteBeforeReplace: request.getDeletebeforereplace(),
       replaceOnChanges: request.getReplaceonchangesList(),
       additionalSecretOutputs: request.getAdditionalsecretoutputsList(),
@@ -207,42 +178,18 @@ export async function startOfflineRuntime(options: OfflineRuntimeOptions): Promi
       ignoreChanges: request.getIgnorechangesList(),
       aliasUrns: request.getAliasurnsList(),
     });
-    register(request, callback);
-  };
-  const outputs = () => {
-    const result = new Map<string, Record<string, unknown>>();
-    for (const [urn, entry] of monitor.getRegisteredResources()) {
-      const state = entry.state as StructLike | Record<string, unknown> | null | undefined;
-      const value =
-        state !== null && typeof state === "object" && typeof state.toJavaScript === "function"
-          ? (state as StructLike).toJavaScript()
-          : ((state as Record<string, unknown> | null | undefined) ?? {});
-      result.set(urn, value);
-    }
-    return result;
-  };
+  });
+  const outputs = () => monitor.states();
   return { mocks, resources, outputs };
 }
 
 /** What an unknown value (e.g. an id during preview) resolves to. */
 export const UNKNOWN = "[unknown]";
 
-/** The parts of Output's implementation that resolve it without the unknown-skipping `apply`. */
-interface OutputInternals {
-  promise(withUnknowns?: boolean): Promise<unknown>;
-  isKnown: Promise<boolean>;
-}
-
 /** Resolves every Output (deeply) in a program's returned outputs, keeping secrecy visible. */
 export async function resolveOutputs(value: unknown): Promise<unknown> {
   if (pulumi.Output.isInstance(value)) {
-    const output = value as pulumi.Output<unknown>;
-    const internals = output as unknown as OutputInternals;
-    const [inner, known, secret] = await Promise.all([
-      internals.promise(true),
-      internals.isKnown,
-      pulumi.isSecret(output),
-    ]);
+    const { value: inner, known, secret } = await outputState(value as pulumi.Output<unknown>);
     const resolved = known ? await resolveOutputs(inner) : UNKNOWN;
     return secret ? { secret: true, value: resolved } : resolved;
   }
@@ -257,12 +204,6 @@ export async function resolveOutputs(value: unknown): Promise<unknown> {
     return Object.fromEntries(entries);
   }
   return value;
-}
-
-/** Waits until every outstanding registration and invoke has been answered. */
-export async function settle(): Promise<void> {
-  // waitForRPCs is exported by @pulumi/pulumi's runtime but marked internal in its typings.
-  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
 }
 
 /**
@@ -282,7 +223,7 @@ export async function runProgram(
     }
     return outputs;
   });
-  await settle();
+  await waitForRegistrations();
   if (failure !== undefined) throw failure;
   return (await resolveOutputs(outputs)) as Record<string, unknown>;
 }
