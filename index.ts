@@ -15,7 +15,12 @@ import { EdgeWorker } from "./components/edge-worker";
 import { GitHubDeploySecret } from "./components/github-deploy-secret";
 import { currentTime } from "./lib/clock";
 import { ConfigError, parseStackConfig, type StackConfig } from "./lib/config";
-import { credentialsTable, deployTokenLocation, requiredAdminGrants } from "./lib/credentials";
+import {
+  credentialsTable,
+  deployTokenLocation,
+  deployTokenNamePrefix,
+  requiredAdminGrants,
+} from "./lib/credentials";
 import { wranglerConfigFor } from "./lib/deploy-contract";
 import { footprintOf } from "./lib/footprint";
 import {
@@ -144,7 +149,7 @@ export = async () => {
   const deployToken = new DeployToken("deploy", {
     accountId: config.accountId,
     owner: config.token.owner,
-    namePrefix: `${config.project}-${config.stack}-deploy`,
+    namePrefix: deployTokenNamePrefix(config),
     policies,
     expiresOn: toRfc3339(window.expiresOn),
     ...(config.token.notBefore === undefined ? {} : { notBefore: config.token.notBefore }),

@@ -16,6 +16,14 @@ export const ACCOUNT_ID_VARIABLE_NAME = "CLOUDFLARE_ACCOUNT_ID";
 /** GitHub Actions variable holding the deploy contract: the generated wrangler config (JSON). */
 export const WRANGLER_CONFIG_VARIABLE_NAME = "SCOPED_EDGE_WRANGLER_CONFIG";
 
+/**
+ * The deploy token's name prefix; DeployToken appends `-<rotation hex>` (8 hex digits). The token
+ * sweeper matches this stack's tokens by it.
+ */
+export function deployTokenNamePrefix(config: Pick<StackConfig, "project" | "stack">): string {
+  return `${config.project}-${config.stack}-deploy`;
+}
+
 /** One permission the admin credential must hold, on what, and why. */
 export interface AdminGrant {
   /** Cloudflare permission-group name, as in the dashboard and the catalog. */
