@@ -10,8 +10,12 @@ import * as ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import {
+  COMPATIBILITY_DATE,
+  COMPATIBILITY_FLAGS,
+  RATE_LIMIT_DEFAULTS,
   WORKER_BINDINGS,
   WORKER_MAIN_MODULE,
+  WORKER_SOURCE_MAP,
   WORKER_VAR_DEFAULTS,
   bundleWorker,
   sha256Hex,
@@ -29,19 +33,38 @@ describe("bundleWorker", () => {
 
   it("is deterministic: two builds give the same bytes and sha256", () => {
     expect(second.content).toBe(first.content);
+    expect(second.sourceMap).toBe(first.sourceMap);
     expect(second.sha256).toBe(first.sha256);
     expect(first.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(first.sha256).toBe(sha256Hex(first.content));
     expect(first.mainModule).toBe(WORKER_MAIN_MODULE);
   });
 
+  it("is minified, at most 20 KB, with a source map of the Worker's sources", () => {
+    expect(Buffer.byteLength(first.content, "utf8")).toBeLessThanOrEqual(20_000);
+    expect(first.content.split("\n").length).toBeLessThan(10);
+    expect(first.sourceMapName).toBe(WORKER_SOURCE_MAP);
+    const map = JSON.parse(first.sourceMap) as {
+      version: number;
+      sources: string[];
+      sourcesContent: string[];
+    };
+    expect(map.version).toBe(3);
+    expect(map.sources).toContain("worker/src/index.ts");
+    expect(map.sources.every((source) => source.startsWith("worker/src/"))).toBe(true);
+    expect(map.sourcesContent).toHaveLength(map.sources.length);
+    // The map is not referenced from the code, so the deployed bytes do not depend on it.
+    expect(first.content).not.toContain("sourceMappingURL");
+  });
+
   it("carries no absolute path of the machine that built it", () => {
-    expect(first.content).not.toContain(path.resolve(__dirname, ".."));
-    expect(first.content).toContain("// worker/src/index.ts");
+    const root = path.resolve(__dirname, "..");
+    expect(first.content).not.toContain(root);
+    expect(first.sourceMap).not.toContain(root);
   });
 
   it("is one ES module whose default export has a fetch handler", async () => {
-    expect(first.content).toMatch(/export \{\s*index_default as default\s*\};\s*$/);
+    expect(first.content).toMatch(/export\s*\{\s*\w+ as default\s*\};\s*$/);
     const dir = mkdtempSync(path.join(tmpdir(), "worker-bundle-"));
     try {
       const file = path.join(dir, "worker.mjs");
@@ -82,7 +105,12 @@ describe("bundleWorker", () => {
 
 describe("the Worker's bindings and vars", () => {
   it("names the bindings the Edge Worker component must create", () => {
-    expect(WORKER_BINDINGS).toEqual({ kv: "RATE_LIMIT_KV", providerKey: "PROVIDER_KEY" });
+    expect(WORKER_BINDINGS).toEqual({
+      kv: "CONFIG_KV",
+      rateLimiter: "RATE_LIMITER",
+      providerKey: "PROVIDER_KEY",
+    });
+    expect(RATE_LIMIT_DEFAULTS).toEqual({ limit: 20, periodSeconds: 60 });
   });
 
   it("defaults to GROQ's OpenAI-compatible API", () => {
@@ -90,13 +118,37 @@ describe("the Worker's bindings and vars", () => {
     expect(WORKER_VAR_DEFAULTS.ALLOWED_MODELS.split(",")).toContain(WORKER_VAR_DEFAULTS.DEFAULT_MODEL);
   });
 
-  it("matches the vars and KV binding of worker/wrangler.jsonc (local dev)", () => {
+  it("matches worker/wrangler.jsonc, which the worker tests run with: date, flags, bindings, vars", () => {
     const text = readFileSync(path.join(__dirname, "..", "worker", "wrangler.jsonc"), "utf8");
     const parsed = ts.parseConfigFileTextToJson("wrangler.jsonc", text);
     expect(parsed.error).toBeUndefined();
-    const config = parsed.config as { vars: Record<string, string>; kv_namespaces: { binding: string }[] };
+    const config = parsed.config as {
+      compatibility_date: string;
+      compatibility_flags: string[];
+      vars: Record<string, string>;
+      kv_namespaces: { binding: string }[];
+      ratelimits: { name: string; namespace_id: string; simple: { limit: number; period: number } }[];
+    };
+    expect(config.compatibility_date).toBe(COMPATIBILITY_DATE);
+    expect(config.compatibility_flags).toEqual(COMPATIBILITY_FLAGS);
     expect(config.vars).toEqual(WORKER_VAR_DEFAULTS);
     expect(config.kv_namespaces.map((kv) => kv.binding)).toEqual([WORKER_BINDINGS.kv]);
+    expect(config.ratelimits).toEqual([
+      {
+        name: WORKER_BINDINGS.rateLimiter,
+        namespace_id: expect.stringMatching(/^[1-9][0-9]*$/),
+        simple: { limit: RATE_LIMIT_DEFAULTS.limit, period: RATE_LIMIT_DEFAULTS.periodSeconds },
+      },
+    ]);
+  });
+
+  it("runs its tests at the newest date the pinned workerd supports", () => {
+    const miniflare = JSON.parse(
+      readFileSync(path.join(__dirname, "..", "node_modules", "miniflare", "package.json"), "utf8"),
+    ) as { version: string };
+    // miniflare 4.YYYYMMDD.x ships the workerd of that date, which accepts dates up to it.
+    const [, stamp] = /^4\.(\d{8})\./.exec(miniflare.version) ?? [];
+    expect(COMPATIBILITY_DATE).toBe(`${stamp!.slice(0, 4)}-${stamp!.slice(4, 6)}-${stamp!.slice(6, 8)}`);
   });
 });
 
@@ -109,8 +161,10 @@ describe("the bundle on workerd", () => {
     const bundle = await bundleWorker();
     mf = new Miniflare({
       modules: [{ type: "ESModule", path: bundle.mainModule, contents: bundle.content }],
-      compatibilityDate: "2026-04-26",
+      compatibilityDate: COMPATIBILITY_DATE,
+      compatibilityFlags: [...COMPATIBILITY_FLAGS],
       kvNamespaces: [WORKER_BINDINGS.kv],
+      ratelimits: { [WORKER_BINDINGS.rateLimiter]: { simple: { limit: 20, period: 60 } } },
       bindings: { ...WORKER_VAR_DEFAULTS, VERSION: "bundle-check", PROVIDER_KEY: key },
       handleRuntimeStdio(stdout: Readable, stderr: Readable) {
         stdout.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));

@@ -1,6 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, expect, vi, type MockInstance } from "vitest";
-import type { WorkerEnv } from "../../worker/src/config";
+import type { WorkerEnv } from "../../worker/src/env";
 
 /** The key the vitest config binds as PROVIDER_KEY. */
 export const KEY: string = (() => {
@@ -25,6 +25,13 @@ let ipCounter = 0;
 export function freshIp(): string {
   ipCounter += 1;
   return `198.51.${Math.floor(ipCounter / 250) % 250}.${(ipCounter % 250) + 1}`;
+}
+
+let v6Counter = 0;
+/** A client IPv6 /64 no other test uses (2001:db8:<n>:<n>::/64), as its first four groups. */
+export function freshV6Prefix(): string {
+  v6Counter += 1;
+  return `2001:db8:${v6Counter.toString(16)}:${(v6Counter * 7).toString(16)}`;
 }
 
 export interface ChatOptions {
@@ -94,6 +101,8 @@ export interface ProviderCall {
   headers: Headers;
   body: unknown;
   redirect: string | undefined;
+  /** The signal the Worker gave fetch (a timeout or a client disconnect aborts it). */
+  signal: AbortSignal | undefined;
 }
 
 export type ProviderReply = (call: ProviderCall) => Response | Promise<Response>;
@@ -113,6 +122,7 @@ export function fakeProvider(reply: ProviderReply): { calls: ProviderCall[] } {
       headers: request.headers,
       body: text === "" ? undefined : JSON.parse(text),
       redirect: init?.redirect,
+      signal: init?.signal ?? undefined,
     };
     calls.push(call);
     if (call.url !== PROVIDER_URL) throw new Error(`unexpected outbound fetch to ${call.url}`);
@@ -162,4 +172,85 @@ export function captureLogs(): { lines: string[] } {
     vi.restoreAllMocks();
   });
   return captured;
+}
+
+/** A provider that accepts the request and never answers; like a real fetch, it rejects once aborted. */
+export function neverAnswers(call: ProviderCall): Promise<Response> {
+  return new Promise((_, reject) => {
+    call.signal?.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
+  });
+}
+
+const streamEncoder = new TextEncoder();
+
+/**
+ * A provider body the test writes chunk by chunk. `canceled` resolves when the Worker cancels it
+ * (a cut stream, a client that went away).
+ */
+export function controlledBody(): {
+  body: ReadableStream<Uint8Array>;
+  write: (text: string) => void;
+  close: () => void;
+  canceled: Promise<void>;
+  isCanceled: () => boolean;
+} {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let markCanceled!: () => void;
+  let wasCanceled = false;
+  const canceled = new Promise<void>((resolve) => (markCanceled = resolve));
+  const body = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c;
+    },
+    cancel() {
+      wasCanceled = true;
+      markCanceled();
+    },
+  });
+  return {
+    body,
+    write: (text) => controller.enqueue(streamEncoder.encode(text)),
+    close: () => controller.close(),
+    canceled,
+    isCanceled: () => wasCanceled,
+  };
+}
+
+export function sseResponse(body: ReadableStream<Uint8Array> | string, headers: Record<string, string> = {}) {
+  return new Response(body, {
+    status: 200,
+    headers: { "Content-Type": "text/event-stream", "Cache-Control": "no-cache", ...headers },
+  });
+}
+
+export function sse(delta: string): string {
+  return `data: ${JSON.stringify({ object: "chat.completion.chunk", choices: [{ index: 0, delta: { content: delta } }] })}\n\n`;
+}
+
+/** The SSE error event the Worker ends a cut stream with. */
+export function sseErrorEvent(code: string, message: string, type = "upstream_error"): string {
+  return `\n\nevent: error\ndata: ${JSON.stringify({ error: { message, type, code, param: null } })}\n\n`;
+}
+
+/** A KV namespace that counts reads and writes and answers from `values` (or fails, when asked). */
+export function countingKv(
+  values: Record<string, string> = {},
+  options: { fail?: boolean } = {},
+): { kv: KVNamespace; gets: string[]; puts: string[] } {
+  const gets: string[] = [];
+  const puts: string[] = [];
+  const kv = {
+    get: async (key: string) => {
+      gets.push(key);
+      if (options.fail === true) throw new Error("KV is unavailable");
+      return values[key] ?? null;
+    },
+    put: async (key: string) => {
+      puts.push(key);
+    },
+    delete: async (key: string) => {
+      puts.push(key);
+    },
+  } as unknown as KVNamespace;
+  return { kv, gets, puts };
 }

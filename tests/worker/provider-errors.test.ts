@@ -111,10 +111,14 @@ describe("provider errors are mapped to clear JSON errors", () => {
     expect(seen.headers.get("Retry-After")).toBe("1");
   });
 
-  it("quotes a provider 400's message with the key redacted", async () => {
+  it("never quotes a provider 4xx's message; names the field it objected to when the Worker forwards it", async () => {
     fakeProvider(() =>
       providerJson(400, {
-        error: { message: `max_tokens too large for key ${KEY} (limit 8192)`, type: "invalid_request_error" },
+        error: {
+          message: `max_tokens too large for key ${KEY.slice(0, 12)}…${KEY.slice(12)} (limit 8192)`,
+          type: "invalid_request_error",
+          param: "max_tokens",
+        },
       }),
     );
     const seen = await inspect(await callWorker(chatRequest(HELLO)));
@@ -122,8 +126,23 @@ describe("provider errors are mapped to clear JSON errors", () => {
     expect(seen.json).toEqual(
       errorBody(
         "provider_rejected_request",
-        "The LLM provider rejected the request (HTTP 400): max_tokens too large for key [redacted] (limit 8192)",
+        "The LLM provider rejected the request (HTTP 400); check max_tokens",
+        "invalid_request_error",
+        "max_tokens",
       ),
+    );
+    expect(seen.text).not.toContain(KEY.slice(0, 12));
+    expect(seen.text).not.toContain("8192");
+  });
+
+  it("names no field the Worker does not forward itself", async () => {
+    fakeProvider(() =>
+      providerJson(422, { error: { message: "bad", param: `${KEY}`, type: "invalid_request_error" } }),
+    );
+    const seen = await inspect(await callWorker(chatRequest(HELLO)));
+    expect(seen.status).toBe(400);
+    expect(seen.json).toEqual(
+      errorBody("provider_rejected_request", "The LLM provider rejected the request (HTTP 422)"),
     );
   });
 

@@ -94,8 +94,19 @@ describe("configuration errors", () => {
   const worker = createWorker();
 
   it.each([
-    [{ RATE_LIMIT_REQUESTS: "ten" }, 'RATE_LIMIT_REQUESTS must be a positive integer, got "ten"'],
+    [{ MAX_N: "ten" }, 'MAX_N must be a positive integer, got "ten"'],
     [{ MAX_BODY_BYTES: "0" }, 'MAX_BODY_BYTES must be a positive integer, got "0"'],
+    [{ MAX_OUTPUT_TOKENS: "-5" }, 'MAX_OUTPUT_TOKENS must be a positive integer, got "-5"'],
+    [{ PROVIDER_TIMEOUT_MS: "30s" }, 'PROVIDER_TIMEOUT_MS must be a positive integer, got "30s"'],
+    [{ STREAM_IDLE_TIMEOUT_MS: "1.5" }, 'STREAM_IDLE_TIMEOUT_MS must be a positive integer, got "1.5"'],
+    [
+      { ALLOWED_BODY_FIELDS: "messages,Logit-Bias" },
+      'ALLOWED_BODY_FIELDS entry "Logit-Bias" is not a body field name',
+    ],
+    [
+      { PROVIDER_BASE_URL: "https://user:pw@api.groq.com/openai/v1" },
+      "PROVIDER_BASE_URL must not carry credentials, a query or a fragment",
+    ],
     [
       { PROVIDER_BASE_URL: "http://api.groq.com/openai/v1" },
       "PROVIDER_BASE_URL must use https (http only for localhost)",
@@ -108,6 +119,10 @@ describe("configuration errors", () => {
     [
       { ALLOWED_ORIGINS: "*" },
       'ALLOWED_ORIGINS entry "*" is not an exact origin like https://app.example.com',
+    ],
+    [
+      { ALLOWED_ORIGINS: "https://app.example.com,null" },
+      'ALLOWED_ORIGINS entry "null" is not an exact origin like https://app.example.com',
     ],
   ])("answers 500 naming the bad var for %j", async (overrides, problem) => {
     const seen = await inspect(await worker.fetch(new Request(HEALTH_URL), testEnv(overrides)));
@@ -127,7 +142,7 @@ describe("configuration errors", () => {
 
   it("takes defaults for vars that are missing", async () => {
     const env = testEnv();
-    const bare = { RATE_LIMIT_KV: env.RATE_LIMIT_KV, PROVIDER_KEY: env.PROVIDER_KEY };
+    const bare = { CONFIG_KV: env.CONFIG_KV, RATE_LIMITER: env.RATE_LIMITER, PROVIDER_KEY: env.PROVIDER_KEY };
     const seen = await inspect(await worker.fetch(new Request(HEALTH_URL), bare));
     expect(seen.status).toBe(200);
     expect(seen.json).toEqual({ status: "ok", version: "dev" });

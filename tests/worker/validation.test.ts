@@ -225,6 +225,6 @@ describe("input checks", () => {
     ];
     const seen = await inspect(await callWorker(chatRequest({ messages })));
     expect(seen.status).toBe(200);
-    expect(provider.calls[0]?.body).toEqual({ messages, model: "llama-3.3-70b-versatile" });
+    expect(provider.calls[0]?.body).toEqual({ messages, model: "llama-3.3-70b-versatile", max_tokens: 2048 });
   });
 });

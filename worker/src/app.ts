@@ -1,9 +1,21 @@
-import { readConfig, type WorkerConfig, type WorkerEnv } from "./config";
-import { checkOrigin, preflight, withCors, type OriginDecision } from "./cors";
+import { clientKey } from "./client-key";
+import type { WorkerConfig } from "./config";
+import { addCors, checkOrigin, preflight } from "./cors";
+import type { WorkerEnv } from "./env";
 import { errorResponse, invalid, jsonResponse, type ApiError } from "./http";
-import { createLogger, type LogFields, type LogSink } from "./log";
-import { callProvider, mapProviderError, passThrough, PROVIDER_UNREACHABLE } from "./provider";
-import { checkRateLimit, rateLimitHeaders } from "./rate-limit";
+import { createLogger, describeError, type LogFields, type LogSink, type Logger } from "./log";
+import {
+  CLIENT_GONE,
+  PROVIDER_TIMEOUT,
+  PROVIDER_UNREACHABLE,
+  callProvider,
+  mapProviderError,
+  passedHeaders,
+  relayAnswer,
+  relayStream,
+} from "./provider";
+import { checkRateLimit } from "./rate-limit";
+import { effectiveConfig } from "./runtime-config";
 import { checkContentType, readBody, validateChatRequest } from "./validation";
 
 export const CHAT_PATH = "/v1/chat/completions";
@@ -14,6 +26,9 @@ const ROUTES: Readonly<Record<string, readonly string[]>> = {
   [HEALTH_PATH]: ["GET"],
   [CHAT_PATH]: ["POST"],
 };
+const ALLOW: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(ROUTES).map(([path, methods]) => [path, [...methods, "OPTIONS"].join(", ")]),
+);
 
 /** What the Worker takes from its surroundings; tests inject a clock, a provider fetch and a log sink. */
 export interface WorkerDeps {
@@ -29,9 +44,29 @@ interface Handled {
   fields?: LogFields;
 }
 
-function fromError(error: ApiError, headers: Record<string, string> = {}): Response {
-  return errorResponse({ ...error, headers: { ...headers, ...error.headers } });
+/** Per-env values derived once per isolate: the key's bytes (for scanning) and the redacting logger. */
+interface Secrets {
+  readonly key: string;
+  readonly keyBytes: Uint8Array;
+  readonly log: Logger;
 }
+
+const encoder = new TextEncoder();
+
+function fromError(error: ApiError, headers?: Record<string, string>): Response {
+  return errorResponse(
+    headers === undefined ? error : { ...error, headers: { ...headers, ...error.headers } },
+  );
+}
+
+const misconfigured = (message: string): ApiError => ({
+  status: 500,
+  type: "server_error",
+  code: "server_misconfigured",
+  message,
+});
+const MISSING_KEY = misconfigured("The PROVIDER_KEY secret is not set");
+const MISSING_LIMITER = misconfigured("The RATE_LIMITER binding is missing");
 
 export function createWorker(deps: WorkerDeps = {}): ExportedHandler<WorkerEnv> & {
   fetch: (request: Request, env: WorkerEnv, ctx?: ExecutionContext) => Promise<Response>;
@@ -40,135 +75,172 @@ export function createWorker(deps: WorkerDeps = {}): ExportedHandler<WorkerEnv> 
   // Resolved at call time so a replaced global fetch (tests, instrumentation) is honoured.
   const outbound: typeof fetch = deps.fetch ?? ((input, init) => fetch(input, init));
   const sink: LogSink = deps.log ?? ((line) => console.log(line));
+  const secretsByEnv = new WeakMap<object, Secrets>();
 
-  async function chat(request: Request, env: WorkerEnv, config: WorkerConfig): Promise<Handled> {
-    const key = env.PROVIDER_KEY ?? "";
-    if (key === "") {
-      return {
-        response: fromError({
-          status: 500,
-          type: "server_error",
-          code: "server_misconfigured",
-          message: "The PROVIDER_KEY secret is not set",
-        }),
-      };
+  function secretsOf(env: WorkerEnv): Secrets {
+    let secrets = secretsByEnv.get(env);
+    if (secrets === undefined) {
+      const key = env.PROVIDER_KEY ?? "";
+      secrets = { key, keyBytes: encoder.encode(key), log: createLogger(sink, [key]) };
+      secretsByEnv.set(env, secrets);
     }
+    return secrets;
+  }
+
+  async function chat(
+    request: Request,
+    env: WorkerEnv,
+    config: WorkerConfig,
+    secrets: Secrets,
+    requestId: string,
+  ): Promise<Handled> {
+    const { key, keyBytes, log } = secrets;
+    if (key === "") return { response: fromError(MISSING_KEY) };
+    const limiter = env.RATE_LIMITER;
+    if (limiter === undefined) return { response: fromError(MISSING_LIMITER) };
 
     // Cloudflare sets CF-Connecting-IP on every request at the edge (a client cannot forge it there);
     // only local tools may omit it, and those requests share one "unknown" bucket.
-    const client = request.headers.get("CF-Connecting-IP") ?? "unknown";
-    const limit = await checkRateLimit(
-      env.RATE_LIMIT_KV,
-      client,
-      config.rateLimitRequests,
-      config.rateLimitWindowSeconds,
-      now(),
-    );
-    const limitHeaders = rateLimitHeaders(limit);
-    if (!limit.allowed) {
+    const decision = await checkRateLimit(limiter, clientKey(request.headers.get("CF-Connecting-IP")), now());
+    if (decision.kind === "limited") {
+      const error: ApiError = {
+        status: 429,
+        type: "rate_limit_error",
+        code: "rate_limited",
+        message: `Too many requests from this client; retry in ${decision.retryAfter} s`,
+      };
       return {
-        response: fromError(
-          {
-            status: 429,
-            type: "rate_limit_error",
-            code: "rate_limited",
-            message: `Rate limit of ${limit.limit} requests per ${config.rateLimitWindowSeconds} s exceeded; retry in ${limit.retryAfter} s`,
-          },
-          { ...limitHeaders, "Retry-After": String(limit.retryAfter) },
-        ),
+        response: fromError(error, { "Retry-After": String(decision.retryAfter) }),
         fields: { rateLimited: true },
       };
     }
+    if (decision.kind === "failed") {
+      // Fail open: a rate-limiter outage must not take the service down; the cost caps still apply.
+      log("warn", "rate limiter failed; request served", { requestId, error: decision.error });
+    }
 
     const typeError = checkContentType(request);
-    if (typeError !== undefined) return { response: fromError(typeError, limitHeaders) };
+    if (typeError !== undefined) return { response: fromError(typeError) };
     const body = await readBody(request, config.maxBodyBytes);
-    if (!body.ok) return { response: fromError(body.error, limitHeaders) };
+    if (!body.ok) return { response: fromError(body.error) };
     const chatRequest = validateChatRequest(body.value, config);
-    if (!chatRequest.ok) return { response: fromError(chatRequest.error, limitHeaders) };
+    if (!chatRequest.ok) return { response: fromError(chatRequest.error) };
     const { model, stream } = chatRequest.value;
 
-    let upstream: Response;
-    try {
-      upstream = await callProvider(
-        { url: config.chatCompletionsUrl, key, body: chatRequest.value.body, stream },
-        outbound,
-      );
-    } catch {
-      return { response: fromError(PROVIDER_UNREACHABLE, limitHeaders), fields: { model, stream } };
+    const outcome = await callProvider(
+      {
+        url: config.chatCompletionsUrl,
+        key,
+        body: JSON.stringify(chatRequest.value.body),
+        stream,
+        timeoutMs: config.providerTimeoutMs,
+        signal: request.signal,
+      },
+      outbound,
+    );
+    if (outcome.kind !== "response") {
+      const error =
+        outcome.kind === "timeout"
+          ? PROVIDER_TIMEOUT
+          : outcome.kind === "client_gone"
+            ? CLIENT_GONE
+            : PROVIDER_UNREACHABLE;
+      return { response: fromError(error), fields: { model, stream, provider: outcome.kind } };
     }
-    const fields = { model, stream, upstreamStatus: upstream.status };
-    if (upstream.status >= 200 && upstream.status < 300) {
-      return { response: passThrough(upstream, limitHeaders), fields };
+    const { upstream } = outcome;
+    const fields: LogFields = { model, stream, upstreamStatus: upstream.status };
+    if (upstream.status < 200 || upstream.status >= 300) {
+      return {
+        response: fromError(
+          await mapProviderError(upstream, config.allowedBodyFields, config.streamIdleTimeoutMs),
+        ),
+        fields,
+      };
     }
-    return { response: fromError(await mapProviderError(upstream, key), limitHeaders), fields };
+
+    const headers = passedHeaders(upstream, key, new Headers());
+    if ((headers.get("content-type") ?? "").startsWith("text/event-stream")) {
+      const relayed = relayStream(upstream, keyBytes, config.streamIdleTimeoutMs, outcome.abort, (end) => {
+        if (end !== "done") log("warn", "stream ended early", { requestId, end });
+      });
+      return { response: new Response(relayed, { status: upstream.status, headers }), fields };
+    }
+    const answer = await relayAnswer(upstream, keyBytes, config.streamIdleTimeoutMs);
+    if (!answer.ok) {
+      return { response: fromError(answer.error), fields: { ...fields, withheld: answer.error.code } };
+    }
+    return { response: new Response(answer.bytes, { status: upstream.status, headers }), fields };
   }
 
-  async function handle(request: Request, env: WorkerEnv): Promise<Handled> {
-    const configResult = readConfig(env);
-    if (!configResult.ok) {
-      return {
-        response: fromError({
-          status: 500,
-          type: "server_error",
-          code: "server_misconfigured",
-          message: configResult.problem,
-        }),
-      };
-    }
+  async function handle(
+    request: Request,
+    env: WorkerEnv,
+    path: string,
+    ctx: ExecutionContext | undefined,
+    secrets: Secrets,
+    requestId: string,
+  ): Promise<Handled> {
+    const configResult = await effectiveConfig(
+      env,
+      now(),
+      ctx === undefined ? undefined : (promise) => ctx.waitUntil(promise),
+      (message, fields) => secrets.log("warn", message, { requestId, ...fields }),
+    );
+    if (!configResult.ok) return { response: fromError(misconfigured(configResult.problem)) };
     const config = configResult.config;
-    const origin: OriginDecision = checkOrigin(request, config.allowedOrigins);
-    const path = new URL(request.url).pathname;
+    const origin = checkOrigin(request, config.allowedOrigins);
     const methods = ROUTES[path];
 
-    if (origin.kind === "denied") return { response: withCors(fromError(origin.error), origin) };
-    if (methods === undefined) {
-      return {
-        response: withCors(fromError(invalid("not_found", `No route for ${path}`, undefined, 404)), origin),
-      };
-    }
-    if (request.method === "OPTIONS") {
+    let handled: Handled;
+    if (origin.kind === "denied") {
+      handled = { response: fromError(origin.error) };
+    } else if (methods === undefined) {
+      handled = { response: fromError(invalid("not_found", `No route for ${path}`, undefined, 404)) };
+    } else if (request.method === "OPTIONS") {
       if (origin.kind === "none") {
-        return {
-          response: new Response(null, {
-            status: 204,
-            headers: { Allow: [...methods, "OPTIONS"].join(", ") },
-          }),
-        };
+        return { response: new Response(null, { status: 204, headers: { Allow: ALLOW[path]! } }) };
       }
       const result = preflight(request, origin.origin, methods);
-      if (!result.ok) return { response: withCors(fromError(result.error), { kind: "none" }) };
+      if (!result.ok) {
+        const response = fromError(result.error);
+        addCors(response.headers, { kind: "none" });
+        return { response };
+      }
       return { response: new Response(null, { status: 204, headers: result.headers }) };
-    }
-    if (!methods.includes(request.method)) {
+    } else if (!methods.includes(request.method)) {
       const error = invalid(
         "method_not_allowed",
         `Method ${request.method} is not allowed on ${path}`,
         undefined,
         405,
       );
-      return { response: withCors(fromError(error, { Allow: [...methods, "OPTIONS"].join(", ") }), origin) };
+      handled = { response: fromError(error, { Allow: ALLOW[path]! }) };
+    } else if (path === HEALTH_PATH) {
+      handled = { response: jsonResponse(200, { status: "ok", version: config.version }) };
+    } else {
+      handled = await chat(request, env, config, secrets, requestId);
     }
-    if (path === HEALTH_PATH) {
-      return { response: withCors(jsonResponse(200, { status: "ok", version: config.version }), origin) };
-    }
-    const handled = await chat(request, env, config);
-    return { ...handled, response: withCors(handled.response, origin) };
+    addCors(handled.response.headers, origin);
+    return handled;
   }
 
   return {
-    async fetch(request: Request, env: WorkerEnv): Promise<Response> {
+    async fetch(request: Request, env: WorkerEnv, ctx?: ExecutionContext): Promise<Response> {
       const started = now();
       const requestId = crypto.randomUUID();
-      const log = createLogger(sink, [env.PROVIDER_KEY]);
-      const path = new URL(request.url).pathname;
+      const secrets = secretsOf(env);
+      const url = request.url;
+      // The path without building a URL object: scheme://host/path?query.
+      const pathStart = url.indexOf("/", url.indexOf("//") + 2);
+      const queryStart = url.indexOf("?", pathStart);
+      const path = pathStart === -1 ? "/" : url.slice(pathStart, queryStart === -1 ? undefined : queryStart);
       let handled: Handled;
       try {
-        handled = await handle(request, env);
+        handled = await handle(request, env, path, ctx, secrets, requestId);
       } catch (error) {
-        log("error", "unhandled error", {
+        secrets.log("error", "unhandled error", {
           requestId,
-          error: error instanceof Error ? `${error.name}: ${error.message}` : "non-Error thrown",
+          error: describeError(error),
         });
         handled = {
           response: fromError({
@@ -182,7 +254,7 @@ export function createWorker(deps: WorkerDeps = {}): ExportedHandler<WorkerEnv> 
       const response = handled.response;
       response.headers.set("X-Request-Id", requestId);
       response.headers.set("X-Content-Type-Options", "nosniff");
-      log(response.status >= 500 ? "error" : "info", "request", {
+      secrets.log(response.status >= 500 ? "error" : "info", "request", {
         requestId,
         method: request.method,
         path,

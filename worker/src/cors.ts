@@ -2,13 +2,8 @@ import { invalid, type ApiError } from "./http";
 
 /** Request headers a browser may send on a cross-origin chat request (besides CORS-safelisted ones). */
 export const CORS_ALLOWED_HEADERS = ["content-type"] as const;
-export const CORS_EXPOSED_HEADERS = [
-  "retry-after",
-  "x-ratelimit-limit",
-  "x-ratelimit-remaining",
-  "x-ratelimit-reset",
-  "x-request-id",
-] as const;
+export const CORS_EXPOSED_HEADERS = ["retry-after", "x-request-id"] as const;
+const EXPOSED = CORS_EXPOSED_HEADERS.join(", ");
 export const CORS_MAX_AGE_SECONDS = 600;
 
 /**
@@ -28,15 +23,13 @@ export function checkOrigin(request: Request, allowedOrigins: ReadonlySet<string
   };
 }
 
-/** Adds the CORS headers for an allowed origin; every response varies by Origin. */
-export function withCors(response: Response, decision: OriginDecision): Response {
-  const out = new Response(response.body, response);
-  out.headers.append("Vary", "Origin");
+/** Adds the CORS headers for an allowed origin to a response's (mutable) headers; every response varies by Origin. */
+export function addCors(headers: Headers, decision: OriginDecision): void {
+  headers.append("Vary", "Origin");
   if (decision.kind === "allowed") {
-    out.headers.set("Access-Control-Allow-Origin", decision.origin);
-    out.headers.set("Access-Control-Expose-Headers", CORS_EXPOSED_HEADERS.join(", "));
+    headers.set("Access-Control-Allow-Origin", decision.origin);
+    headers.set("Access-Control-Expose-Headers", EXPOSED);
   }
-  return out;
 }
 
 /**

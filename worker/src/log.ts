@@ -13,3 +13,8 @@ export function createLogger(sink: LogSink, secrets: readonly (string | undefine
 }
 
 export type Logger = ReturnType<typeof createLogger>;
+
+/** An error as "Name: message" for a log line (the logger redacts the key from it). */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : "non-Error thrown";
+}

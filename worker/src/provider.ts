@@ -1,82 +1,251 @@
+/**
+ * The call to the LLM provider and everything that comes back from it. Only this module sees the
+ * key in a request, and nothing the provider sends reaches the client unchecked: headers pass an
+ * allow-list, error bodies are replaced by the Worker's own messages, and 2xx bodies are scanned for
+ * the key (and so for `Bearer <key>`), a stream across its chunk boundaries.
+ */
 import type { ApiError } from "./http";
+import { SecretScanner, concat, indexOfBytes } from "./scan";
 
-/** Response headers of the provider that are passed on to the client (allow-list). */
-const PASSED_HEADERS = ["content-type", "cache-control", "x-request-id"] as const;
+/** Provider response headers passed on to the client (allow-list); the rest is dropped. */
+const PASSED_HEADERS = ["content-type", "cache-control"] as const;
+
+/** The largest non-streamed 2xx answer relayed (bytes); the Worker buffers it to scan it whole. */
+export const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
+/** The most of a provider error body read, to find the field it names. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+const TIMEOUT = Symbol("timeout");
+
+/** Cancels a body or reader nobody will read, ignoring a failure to. */
+function discard(stream: ReadableStream | ReadableStreamDefaultReader | null): void {
+  void stream?.cancel().catch(() => undefined);
+}
+
+/** `promise`, or TIMEOUT if it has not settled within `ms`. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMEOUT> {
+  let timer!: ReturnType<typeof setTimeout>;
+  const timeout = new Promise<typeof TIMEOUT>((resolve) => {
+    timer = setTimeout(resolve, ms, TIMEOUT);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 export interface ProviderCall {
   readonly url: string;
   readonly key: string;
-  readonly body: unknown;
+  /** The request body, serialised. */
+  readonly body: string;
   readonly stream: boolean;
+  /** Time allowed until the provider's response headers. */
+  readonly timeoutMs: number;
+  /** The client's request signal: a disconnect aborts the provider call. */
+  readonly signal?: AbortSignal;
 }
 
-/** Sends the chat request to the provider with the key; only this function ever sees the key. */
-export function callProvider(call: ProviderCall, fetchImpl: typeof fetch): Promise<Response> {
-  return fetchImpl(call.url, {
-    method: "POST",
-    headers: {
-      Authorization: `Bearer ${call.key}`,
-      "Content-Type": "application/json",
-      Accept: call.stream ? "text/event-stream" : "application/json",
-    },
-    body: JSON.stringify(call.body),
-    // Never follow a redirect: it would carry the request (and the key) somewhere else.
-    redirect: "manual",
-  });
+export type ProviderOutcome =
+  | { readonly kind: "response"; readonly upstream: Response; readonly abort: () => void }
+  | { readonly kind: "timeout" | "unreachable" | "client_gone" };
+
+/** Sends the chat request to the provider with the key, within the first-byte timeout. */
+export async function callProvider(call: ProviderCall, fetchImpl: typeof fetch): Promise<ProviderOutcome> {
+  const controller = new AbortController();
+  const abort = (): void => controller.abort();
+  const client = call.signal;
+  const clientGone = (): boolean => client?.aborted === true;
+  if (clientGone()) return { kind: "client_gone" };
+  client?.addEventListener("abort", abort);
+  try {
+    const result = await within(
+      fetchImpl(call.url, {
+        method: "POST",
+        headers: {
+          Authorization: `Bearer ${call.key}`,
+          "Content-Type": "application/json",
+          Accept: call.stream ? "text/event-stream" : "application/json",
+        },
+        body: call.body,
+        // Never follow a redirect: it would carry the request (and the key) somewhere else.
+        redirect: "manual",
+        signal: controller.signal,
+      }),
+      call.timeoutMs,
+    );
+    if (result === TIMEOUT) {
+      abort();
+      return { kind: "timeout" };
+    }
+    return { kind: "response", upstream: result, abort };
+  } catch {
+    // The error text may quote the request: never passed on, never logged.
+    return { kind: clientGone() ? "client_gone" : "unreachable" };
+  }
 }
 
-/** A successful provider response, passed through as a stream (never buffered). */
-export function passThrough(upstream: Response, extraHeaders: Record<string, string>): Response {
-  const headers = new Headers(extraHeaders);
+/** The allow-listed headers of a provider response, minus any whose value carries the key. */
+export function passedHeaders(upstream: Response, key: string, into: Headers): Headers {
   for (const name of PASSED_HEADERS) {
     const value = upstream.headers.get(name);
-    if (value !== null) headers.set(name, value);
+    if (value !== null && !value.includes(key)) into.set(name, value);
   }
-  return new Response(upstream.body, { status: upstream.status, headers });
+  return into;
 }
 
-function redact(text: string, secret: string): string {
-  return secret === "" ? text : text.split(secret).join("[redacted]");
-}
+type ReadResult = { ok: true; bytes: Uint8Array } | { ok: false; error: ApiError };
 
-/** The provider's own message from an OpenAI-style error body, with the key redacted, if any. */
-async function providerMessage(upstream: Response, key: string): Promise<string | undefined> {
+/** Reads a body whole, with at most `idleMs` of silence between chunks and at most `max` bytes. */
+async function readAll(
+  body: ReadableStream<Uint8Array> | null,
+  idleMs: number,
+  max: number,
+): Promise<ReadResult> {
+  if (body === null) return { ok: true, bytes: new Uint8Array(0) };
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
   try {
-    const body: unknown = await upstream.json();
-    if (typeof body === "object" && body !== null && "error" in body) {
-      const error = (body as { error: unknown }).error;
-      const message =
-        typeof error === "string"
-          ? error
-          : typeof error === "object" && error !== null && "message" in error
-            ? (error as { message: unknown }).message
-            : undefined;
-      if (typeof message === "string" && message !== "") return redact(message, key).slice(0, 500);
+    for (;;) {
+      const result = await within(reader.read(), idleMs);
+      if (result === TIMEOUT || (!result.done && (size += result.value.byteLength) > max)) {
+        discard(reader);
+        return { ok: false, error: result === TIMEOUT ? PROVIDER_TIMEOUT : ANSWER_TOO_LARGE };
+      }
+      if (result.done) break;
+      chunks.push(result.value);
     }
   } catch {
-    // Not JSON: say nothing about the body.
+    return { ok: false, error: PROVIDER_STREAM_FAILED };
   }
-  return undefined;
+  return { ok: true, bytes: concat(chunks, size) };
 }
 
 /**
- * Maps a provider error status to the client-facing error. The provider's body is never passed
- * through verbatim: for 401/403/429/5xx it is dropped; for other 4xx its message (key redacted)
- * is quoted so the client can fix its request.
+ * A non-streamed 2xx answer: read whole (so a leak is answered with a clean 502 rather than a cut
+ * body), scanned for the key, then relayed.
  */
-export async function mapProviderError(upstream: Response, key: string): Promise<ApiError> {
+export async function relayAnswer(
+  upstream: Response,
+  keyBytes: Uint8Array,
+  idleMs: number,
+): Promise<{ ok: true; bytes: Uint8Array } | { ok: false; error: ApiError }> {
+  const read = await readAll(upstream.body, idleMs, MAX_ANSWER_BYTES);
+  if (!read.ok) return read;
+  if (indexOfBytes(read.bytes, keyBytes) !== -1) return { ok: false, error: ANSWER_WITHHELD };
+  return read;
+}
+
+const encoder = new TextEncoder();
+
+export type StreamEnd = "done" | "key_withheld" | "idle_timeout" | "failed" | "client_gone";
+
+/** An SSE event carrying an OpenAI-style error; OpenAI clients raise `data.error` as an API error. */
+export function sseError(error: ApiError): Uint8Array {
+  const body = { error: { message: error.message, type: error.type, code: error.code, param: null } };
+  return encoder.encode(`\n\nevent: error\ndata: ${JSON.stringify(body)}\n\n`);
+}
+
+/**
+ * A streamed 2xx answer (server-sent events), relayed chunk by chunk as the client reads: scanned
+ * for the key across chunk boundaries, with at most `idleMs` of silence between chunks. A leak or a
+ * silent provider ends the stream with an SSE error event and cancels the provider's stream; a
+ * client that stops reading (disconnects) cancels it too.
+ */
+export function relayStream(
+  upstream: Response,
+  keyBytes: Uint8Array,
+  idleMs: number,
+  abortUpstream: () => void,
+  onEnd: (end: StreamEnd) => void,
+): ReadableStream<Uint8Array> {
+  const body = upstream.body;
+  if (body === null) return new ReadableStream({ start: (controller) => controller.close() });
+  const reader = body.getReader();
+  const scanner = new SecretScanner(keyBytes);
+  const stop = (): void => {
+    abortUpstream();
+    discard(reader);
+  };
+  type Controller = ReadableStreamDefaultController<Uint8Array>;
+  const finish = (controller: Controller, end: StreamEnd, ...chunks: Uint8Array[]): void => {
+    for (const chunk of chunks) if (chunk.length > 0) controller.enqueue(chunk);
+    controller.close();
+    onEnd(end);
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        // Loop until something can be enqueued: a pull that enqueues nothing is not called again.
+        for (;;) {
+          let result: ReadableStreamReadResult<Uint8Array> | typeof TIMEOUT;
+          try {
+            result = await within(reader.read(), idleMs);
+          } catch {
+            return finish(controller, "failed", sseError(PROVIDER_STREAM_FAILED));
+          }
+          if (result === TIMEOUT) {
+            stop();
+            return finish(controller, "idle_timeout", scanner.flush(), sseError(PROVIDER_STREAM_IDLE));
+          }
+          if (result.done) return finish(controller, "done", scanner.flush());
+          const safe = scanner.push(result.value);
+          if (safe === null) {
+            stop();
+            return finish(controller, "key_withheld", sseError(ANSWER_WITHHELD));
+          }
+          if (safe.length > 0) return controller.enqueue(safe);
+        }
+      },
+      cancel() {
+        stop();
+        onEnd("client_gone");
+      },
+    },
+    // Pull only when the client reads: back-pressure reaches the provider, nothing is read ahead.
+    { highWaterMark: 0 },
+  );
+}
+
+/** The field an OpenAI-style error body names (`error.param`), when it is one the Worker forwards. */
+async function namedParam(
+  upstream: Response,
+  fields: ReadonlySet<string>,
+  idleMs: number,
+): Promise<string | undefined> {
+  const read = await readAll(upstream.body, idleMs, MAX_ERROR_BODY_BYTES);
+  if (!read.ok) return undefined;
+  try {
+    const body: unknown = JSON.parse(new TextDecoder().decode(read.bytes));
+    const error = typeof body === "object" && body !== null ? (body as { error?: unknown }).error : undefined;
+    const param =
+      typeof error === "object" && error !== null ? (error as { param?: unknown }).param : undefined;
+    return typeof param === "string" && fields.has(param) ? param : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Maps a provider error status to the client-facing error. No text of the provider's body or headers
+ * is ever passed on (a key can hide in it in forms no redaction finds): every message is the Worker's
+ * own, and a 4xx names at most the request field the provider objected to, from the Worker's own list.
+ */
+export async function mapProviderError(
+  upstream: Response,
+  fields: ReadonlySet<string>,
+  idleMs: number,
+): Promise<ApiError> {
   const status = upstream.status;
+  if (status < 400 || status > 499 || status === 401 || status === 403 || status === 429) {
+    discard(upstream.body);
+  }
   if (status === 401 || status === 403) {
-    await upstream.body?.cancel();
-    return {
-      status: 502,
-      type: "upstream_error",
-      code: "provider_auth_failed",
-      message: "The LLM provider rejected this service's credentials; the operator must check PROVIDER_KEY",
-    };
+    return upstreamError(
+      502,
+      "provider_auth_failed",
+      "The LLM provider rejected this service's credentials; the operator must check PROVIDER_KEY",
+    );
   }
   if (status === 429) {
-    await upstream.body?.cancel();
     const retryAfter = upstream.headers.get("Retry-After");
     const seconds = retryAfter !== null && /^[0-9]{1,6}$/.test(retryAfter.trim()) ? retryAfter.trim() : "1";
     return {
@@ -88,29 +257,67 @@ export async function mapProviderError(upstream: Response, key: string): Promise
     };
   }
   if (status >= 500 || status < 400) {
-    await upstream.body?.cancel();
-    return {
-      status: status === 504 ? 504 : 502,
-      type: "upstream_error",
-      code: status === 504 ? "provider_timeout" : "provider_error",
-      message: `The LLM provider failed (HTTP ${status}); retry later`,
-    };
+    return upstreamError(
+      status === 504 ? 504 : 502,
+      status === 504 ? "provider_timeout" : "provider_error",
+      `The LLM provider failed (HTTP ${status}); retry later`,
+    );
   }
-  const quoted = await providerMessage(upstream, key);
+  const param = await namedParam(upstream, fields, idleMs);
   return {
     status: 400,
     type: "invalid_request_error",
     code: "provider_rejected_request",
     message:
-      quoted === undefined
+      param === undefined
         ? `The LLM provider rejected the request (HTTP ${status})`
-        : `The LLM provider rejected the request (HTTP ${status}): ${quoted}`,
+        : `The LLM provider rejected the request (HTTP ${status}); check ${param}`,
+    ...(param === undefined ? {} : { param }),
   };
 }
 
-export const PROVIDER_UNREACHABLE: ApiError = {
-  status: 502,
+const upstreamError = (status: number, code: string, message: string): ApiError => ({
+  status,
   type: "upstream_error",
-  code: "provider_unreachable",
-  message: "The LLM provider could not be reached; retry later",
+  code,
+  message,
+});
+
+export const PROVIDER_UNREACHABLE = upstreamError(
+  502,
+  "provider_unreachable",
+  "The LLM provider could not be reached; retry later",
+);
+export const PROVIDER_TIMEOUT = upstreamError(
+  504,
+  "provider_timeout",
+  "The LLM provider did not answer in time; retry later",
+);
+export const PROVIDER_STREAM_IDLE = upstreamError(
+  504,
+  "provider_timeout",
+  "The LLM provider stopped sending; the answer is incomplete",
+);
+export const PROVIDER_STREAM_FAILED = upstreamError(
+  502,
+  "provider_error",
+  "The LLM provider's answer broke off; the answer is incomplete",
+);
+export const ANSWER_TOO_LARGE = upstreamError(
+  502,
+  "provider_error",
+  `The LLM provider's answer exceeds ${MAX_ANSWER_BYTES} bytes`,
+);
+export const ANSWER_WITHHELD = upstreamError(
+  502,
+  "provider_answer_withheld",
+  "The LLM provider's answer carried this service's credentials and was withheld",
+);
+
+/** Status of a request whose client went away before the answer (never seen by anyone; for the log). */
+export const CLIENT_GONE: ApiError = {
+  status: 499,
+  type: "invalid_request_error",
+  code: "client_disconnected",
+  message: "The client disconnected",
 };

@@ -1,52 +1,44 @@
 /**
- * Fixed-window rate limit per client, counted in KV under `rl:<client>:<window index>`.
+ * Per-client rate limit on Cloudflare's Rate Limiting binding (RATE_LIMITER).
  *
- * Window index = floor(now / window), so windows are anchored at the Unix epoch and every client's
- * window resets at the same instants. KV is eventually consistent and has no atomic increment, so
- * the limit is approximate under concurrency (a burst across colos can exceed it slightly); that is
- * the documented trade-off of a KV limiter versus a Durable Object.
+ * The limit and period (10 or 60 s) live in the binding's config, which the program declares; the
+ * counters live in Cloudflare's rate-limiting infrastructure, per location, and `limit()` answers
+ * from a local cache without a round trip to storage
+ * (https://developers.cloudflare.com/workers/runtime-apis/bindings/rate-limit/). Nothing is written
+ * to KV: KV allows one write per second to a key (https://developers.cloudflare.com/kv/platform/limits/),
+ * so a per-request counter there fails under the very traffic it should limit.
  */
-export interface RateLimitDecision {
-  readonly allowed: boolean;
-  readonly limit: number;
-  readonly remaining: number;
-  /** Unix seconds when the current window ends. */
-  readonly resetAt: number;
-  /** Whole seconds until the window ends (at least 1). */
-  readonly retryAfter: number;
-}
+import { describeError } from "./log";
 
-/** KV's minimum expirationTtl. */
-const KV_MIN_TTL_SECONDS = 60;
+export type RateLimitDecision =
+  | { readonly kind: "allowed" }
+  | { readonly kind: "limited"; readonly retryAfter: number }
+  /** The binding failed: the request is served (fail open) and the failure logged. */
+  | { readonly kind: "failed"; readonly error: string };
 
-export function rateLimitKey(client: string, windowIndex: number): string {
-  return `rl:${client}:${windowIndex}`;
+const ALLOWED: RateLimitDecision = { kind: "allowed" };
+
+/**
+ * Seconds a refused client should wait. The binding reports no reset time; its windows are 10 or 60 s
+ * long (aligned to the epoch in Miniflare's simulation), so the next minute boundary is the earliest
+ * instant at which a fresh window has certainly begun for either period.
+ */
+export function retryAfterSeconds(nowMs: number): number {
+  return 60 - (Math.floor(nowMs / 1000) % 60);
 }
 
 export async function checkRateLimit(
-  kv: KVNamespace,
-  client: string,
-  limit: number,
-  windowSeconds: number,
+  limiter: RateLimit,
+  key: string,
   nowMs: number,
 ): Promise<RateLimitDecision> {
-  const windowMs = windowSeconds * 1000;
-  const index = Math.floor(nowMs / windowMs);
-  const resetAtMs = (index + 1) * windowMs;
-  const retryAfter = Math.max(1, Math.ceil((resetAtMs - nowMs) / 1000));
-  const key = rateLimitKey(client, index);
-  const stored = await kv.get(key);
-  const count = stored === null ? 0 : Number.parseInt(stored, 10) || 0;
-  const base = { limit, resetAt: resetAtMs / 1000, retryAfter };
-  if (count >= limit) return { ...base, allowed: false, remaining: 0 };
-  await kv.put(key, String(count + 1), { expirationTtl: Math.max(KV_MIN_TTL_SECONDS, retryAfter + 1) });
-  return { ...base, allowed: true, remaining: limit - count - 1 };
-}
-
-export function rateLimitHeaders(decision: RateLimitDecision): Record<string, string> {
-  return {
-    "X-RateLimit-Limit": String(decision.limit),
-    "X-RateLimit-Remaining": String(decision.remaining),
-    "X-RateLimit-Reset": String(Math.ceil(decision.resetAt)),
-  };
+  try {
+    const { success } = await limiter.limit({ key });
+    return success ? ALLOWED : { kind: "limited", retryAfter: retryAfterSeconds(nowMs) };
+  } catch (error) {
+    return {
+      kind: "failed",
+      error: describeError(error),
+    };
+  }
 }

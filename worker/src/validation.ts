@@ -1,5 +1,6 @@
 import type { WorkerConfig } from "./config";
 import { invalid, type ApiError } from "./http";
+import { concat } from "./scan";
 
 export const ROLES = ["system", "developer", "user", "assistant", "tool"] as const;
 
@@ -25,11 +26,23 @@ function tooLarge(max: number): ApiError {
   return invalid("body_too_large", `Request body exceeds ${max} bytes`, undefined, 413);
 }
 
+const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+function decode(bytes: Uint8Array | ArrayBuffer): Result<string> {
+  try {
+    return { ok: true, value: UTF8.decode(bytes) };
+  } catch {
+    return fail(invalid("invalid_json", "Request body is not valid UTF-8"));
+  }
+}
+
 /** Reads the body, refusing (without reading further) once it exceeds `max` bytes. */
 export async function readBody(request: Request, max: number): Promise<Result<string>> {
   const declared = request.headers.get("Content-Length");
   if (declared !== null && Number(declared) > max) return fail(tooLarge(max));
   if (request.body === null) return { ok: true, value: "" };
+  // The runtime holds a body to its declared length, so a declared size within the limit is read whole.
+  if (declared !== null) return decode(await request.arrayBuffer());
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -43,17 +56,7 @@ export async function readBody(request: Request, max: number): Promise<Result<st
     }
     chunks.push(value);
   }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  try {
-    return { ok: true, value: new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes) };
-  } catch {
-    return fail(invalid("invalid_json", "Request body is not valid UTF-8"));
-  }
+  return decode(concat(chunks, size));
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -92,6 +95,11 @@ export function validateChatRequest(text: string, config: WorkerConfig): Result<
     return fail(invalid("invalid_json", "Request body is not valid JSON"));
   }
   if (!isRecord(parsed)) return fail(invalid("invalid_body", "Request body must be a JSON object"));
+  for (const field in parsed) {
+    if (!config.allowedBodyFields.has(field)) {
+      return fail(invalid("unsupported_parameter", `Request body field "${field}" is not supported`, field));
+    }
+  }
 
   const messages = parsed.messages;
   if (!Array.isArray(messages)) {
@@ -161,8 +169,38 @@ export function validateChatRequest(text: string, config: WorkerConfig): Result<
     return fail(invalid("invalid_stream", "stream must be a boolean", "stream"));
   }
 
-  return {
-    ok: true,
-    value: { body: { ...parsed, model, messages }, model, stream: parsed.stream === true },
-  };
+  const body: ChatRequest["body"] = { ...parsed, model, messages };
+  const capped = capCost(body, config);
+  if (capped !== undefined) return fail(capped);
+  return { ok: true, value: { body, model, stream: parsed.stream === true } };
 }
+
+function positiveInteger(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value > 0;
+}
+
+/**
+ * Bounds what one request can cost: `n` at most MAX_N, the output tokens at most MAX_OUTPUT_TOKENS
+ * (clamped, and set when the request names no limit, so the provider's own maximum never applies).
+ */
+function capCost(body: Record<string, unknown>, config: WorkerConfig): ApiError | undefined {
+  if (body.n !== undefined) {
+    if (!positiveInteger(body.n)) return invalid("invalid_n", "n must be a positive integer", "n");
+    if (body.n > config.maxN) {
+      return invalid("n_too_large", `n is ${body.n}; at most ${config.maxN}`, "n");
+    }
+  }
+  let limited = false;
+  for (const field of TOKEN_LIMIT_FIELDS) {
+    const value = body[field];
+    if (value === undefined) continue;
+    if (!positiveInteger(value))
+      return invalid("invalid_max_tokens", `${field} must be a positive integer`, field);
+    if (value > config.maxOutputTokens) body[field] = config.maxOutputTokens;
+    limited = true;
+  }
+  if (!limited) body.max_tokens = config.maxOutputTokens;
+  return undefined;
+}
+
+const TOKEN_LIMIT_FIELDS = ["max_tokens", "max_completion_tokens"] as const;
