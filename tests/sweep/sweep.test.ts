@@ -1,29 +1,24 @@
 /**
- * sweep-tokens against the fake Cloudflare API (its token operations accept the groups
- * account-api-tokens-* / user-api-tokens-* publish): a dry run deletes nothing; --delete deletes
- * exactly this stack's expired or disabled tokens; a credential without the permission fails clearly.
+ * sweep-tokens against the Cloudflare API stand-in (tests/standin, token routes from
+ * tests/standin/routes/tokens.ts with the groups account-api-tokens-* / user-api-tokens-* publish):
+ * a dry run deletes nothing; --delete deletes exactly this stack's expired or disabled tokens; a
+ * credential without the permission fails clearly.
  */
 import { afterEach, describe, expect, it } from "vitest";
 
 import { sweepMain } from "../../tools/sweep/cli";
 import { stackTokenName } from "../../tools/sweep/sweep";
 import { loadStackConfig } from "../../tools/verify/stack";
-import {
-  startFakeCloudflare,
-  type FakeCloudflare,
-  type FakeGrant,
-  type FakeToken,
-} from "../verify-token/fake-cloudflare";
+import { startStandin, type NewStandinToken, type Standin, type StandinGrant } from "../standin/server";
+import { tokenRoutes, USER_RESOURCE } from "../standin/routes/tokens";
 import {
   ACCOUNT_DEV,
-  ACCOUNTS,
   FAST_RETRY,
   NOW,
   REPO_ROOT,
   repoStack,
   SAAS_STACK,
   stackDir,
-  ZONES,
 } from "../verify-token/fixtures";
 
 const ADMIN = "Adm1n_t0ken-Value-9f8e7d6c5b4a39281706ab";
@@ -32,18 +27,17 @@ const iso = (offsetDays: number) =>
   new Date(NOW.getTime() + offsetDays * DAY).toISOString().replace(/\.\d{3}Z$/, "Z");
 const hexId = (n: number) => n.toString(16).padStart(32, "0");
 
-const ACCOUNT_TOKENS_WRITE: FakeGrant = {
+const ACCOUNT_TOKENS_WRITE: StandinGrant = {
   permission: "Account API Tokens Write",
   resource: `com.cloudflare.api.account.${ACCOUNT_DEV}`,
 };
 
-function accountToken(n: number, name: string, overrides: Partial<FakeToken> = {}): FakeToken {
+function accountToken(n: number, name: string, overrides: Partial<NewStandinToken> = {}): NewStandinToken {
   return {
     value: `value-of-token-${n}-xxxxxxxxxxxxxxxxxxxxxx`,
     id: hexId(n),
     name,
-    owner: "account",
-    accountId: ACCOUNT_DEV,
+    owner: { kind: "account", accountId: ACCOUNT_DEV },
     status: "active",
     expiresOn: iso(30),
     grants: [],
@@ -52,7 +46,7 @@ function accountToken(n: number, name: string, overrides: Partial<FakeToken> = {
 }
 
 /** The world: dev's tokens in every state, other stacks' tokens, look-alikes. */
-function world(adminGrants: FakeGrant[] = [ACCOUNT_TOKENS_WRITE]): FakeToken[] {
+function world(adminGrants: StandinGrant[] = [ACCOUNT_TOKENS_WRITE]): NewStandinToken[] {
   return [
     accountToken(1, "scoped-edge-dev-deploy-0a1b2c3d", { status: "expired", expiresOn: iso(-20) }),
     accountToken(2, "scoped-edge-dev-deploy-1a2b3c4d", { expiresOn: iso(-1) }), // past expiry, status not yet updated
@@ -67,26 +61,29 @@ function world(adminGrants: FakeGrant[] = [ACCOUNT_TOKENS_WRITE]): FakeToken[] {
   ];
 }
 
-const servers: FakeCloudflare[] = [];
+const servers: Standin[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
-async function serve(tokens: FakeToken[]): Promise<FakeCloudflare> {
-  const server = await startFakeCloudflare({ tokens, zones: ZONES, accounts: ACCOUNTS, now: () => NOW });
+async function serve(tokens: NewStandinToken[]): Promise<Standin> {
+  const server = await startStandin({ routes: tokenRoutes({ now: () => NOW }) });
+  for (const token of tokens) server.addToken(token);
   servers.push(server);
   return server;
 }
 
+const remaining = (server: Standin) => [...server.state.tokens.values()].map((token) => token.id).sort();
+
 async function sweep(
-  server: FakeCloudflare,
+  server: Standin,
   args: string[],
   root = REPO_ROOT,
   env = { CLOUDFLARE_ADMIN_API_TOKEN: ADMIN },
 ) {
   let stdout = "";
   let stderr = "";
-  const code = await sweepMain(["--api-base-url", server.url, ...args], {
+  const code = await sweepMain(["--api-base-url", server.baseUrl, ...args], {
     env,
     stdout: (text) => (stdout += text),
     stderr: (text) => (stderr += text),
@@ -101,7 +98,7 @@ async function sweep(
   return { code, stdout, stderr, lines: stdout.split("\n").filter((line) => line !== "") };
 }
 
-const deletes = (server: FakeCloudflare) =>
+const deletes = (server: Standin) =>
   server.requests.filter((request) => request.method === "DELETE").map((request) => request.path);
 
 describe("the name pattern", () => {
@@ -139,9 +136,13 @@ describe("sweep-tokens", () => {
       "5 token(s) of this stack: would delete 3, kept 2; 5 other account token(s) left alone; 10 of Cloudflare's 500-token account limit in use",
     ]);
     expect(deletes(server)).toEqual([]);
-    expect(server.tokens()).toHaveLength(10);
+    expect(remaining(server)).toHaveLength(10);
     // Expired tokens are only listed when asked for.
-    expect(server.requests.some((request) => request.path === `/accounts/${ACCOUNT_DEV}/tokens`)).toBe(true);
+    expect(
+      server.requests
+        .filter((request) => request.path === `/accounts/${ACCOUNT_DEV}/tokens`)
+        .map((r) => r.query),
+    ).toEqual(["?per_page=50&page=1&include_expired=true"]);
   });
 
   it("--delete deletes exactly this stack's expired and disabled tokens, keeping --keep-token-id", async () => {
@@ -158,26 +159,25 @@ describe("sweep-tokens", () => {
     expect(run.lines).toContain(
       `KEEP scoped-edge-dev-deploy-2a2b3c4d (id ${hexId(3)}): named with --keep-token-id (the current token)`,
     );
-    expect(server.tokens().map((token) => token.id)).toEqual([3, 4, 5, 6, 7, 8, 9, 10].map(hexId));
+    expect(remaining(server)).toEqual([3, 4, 5, 6, 7, 8, 9, 10].map(hexId));
     // Run again: nothing left to do.
     const again = await sweep(server, ["--stack", "dev", "--apply", "--keep-token-id", hexId(3)]);
     expect(again.lines.at(-1)).toMatch(/^3 token\(s\) of this stack: deleted 0, kept 3;/);
   });
 
-  it("never deletes the credential doing the sweep, even when it carries the stack's name", async () => {
+  it("never deletes the credential doing the sweep, even when it carries the stack's name and has expired", async () => {
+    // The stand-in checks status, not expiry, when it authenticates: the admin can still call.
     const tokens = world().map((token) =>
       token.value === ADMIN
-        ? { ...token, name: "scoped-edge-dev-deploy-9a9b9c9d", status: "disabled" as const }
+        ? { ...token, name: "scoped-edge-dev-deploy-9a9b9c9d", expiresOn: iso(-1) }
         : token,
     );
-    // A disabled admin could not call the API at all; the fake lets it, to show the id rule alone keeps it.
-    const server = await serve(
-      tokens.map((token) => (token.value === ADMIN ? { ...token, status: "active" as const } : token)),
-    );
+    const server = await serve(tokens);
     const run = await sweep(server, ["--stack", "dev", "--delete"]);
     expect(run.lines).toContain(
       `KEEP scoped-edge-dev-deploy-9a9b9c9d (id ${hexId(10)}): it is the credential doing the sweep`,
     );
+    expect(deletes(server)).toHaveLength(3);
     expect(deletes(server)).not.toContain(`/accounts/${ACCOUNT_DEV}/tokens/${hexId(10)}`);
   });
 
@@ -198,7 +198,7 @@ describe("sweep-tokens", () => {
       `fix: give the admin credential Account API Tokens Write on account ${ACCOUNT_DEV}; npm run verify-token -- --stack dev --admin checks it`,
     );
     expect(run.lines.at(-1)).toContain("deleted 0, kept 2, failed 3");
-    expect(server.tokens()).toHaveLength(10);
+    expect(remaining(server)).toHaveLength(10);
   });
 
   it("fails clearly when the credential may not even list tokens, and with no credential at all", async () => {
@@ -226,10 +226,10 @@ describe("sweep-tokens", () => {
     const root = stackDir({ saas: SAAS_STACK });
     const saas = loadStackConfig(root, "saas");
     expect(saas.token.owner).toBe("user");
-    const user = (n: number, name: string, overrides: Partial<FakeToken> = {}): FakeToken => {
-      const { accountId: _drop, ...rest } = accountToken(n, name, overrides);
-      return { ...rest, owner: "user" };
-    };
+    const user = (n: number, name: string, overrides: Partial<NewStandinToken> = {}): NewStandinToken => ({
+      ...accountToken(n, name, overrides),
+      owner: { kind: "user" },
+    });
     const server = await serve([
       user(1, "scoped-edge-saas-deploy-0a1b2c3d", { status: "expired", expiresOn: iso(-3) }),
       user(2, "scoped-edge-saas-deploy-1a1b2c3d"),
@@ -239,7 +239,7 @@ describe("sweep-tokens", () => {
         grants: [
           {
             permission: "API Tokens Write",
-            resource: "com.cloudflare.api.user.5e1f00000000000000000000000000aa",
+            resource: USER_RESOURCE,
           },
         ],
       }),

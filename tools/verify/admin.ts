@@ -31,7 +31,7 @@ import {
   type VerifyAnswer,
 } from "./endpoints";
 import { PlanError } from "./probes";
-import { callWithRetry, describeFailure, transportAdvice, type RetryPolicy } from "./retry";
+import { callWithRetry, describeFailure, isTokenRejection, transportAdvice, type RetryPolicy } from "./retry";
 import type { CheckResult, VerificationReport } from "./types";
 
 export interface AdminRunOptions {
@@ -120,7 +120,7 @@ async function verifyAdmin(
       return { owner, answer: outcome.value };
     }
     tries.push({ owner, got: describeFailure(outcome) });
-    if (!(outcome.kind === "http" && (outcome.status === 401 || outcome.status === 403))) {
+    if (!isTokenRejection(outcome)) {
       checks.push({
         name: "verify endpoint (admin credential)",
         kind: "verify",

@@ -228,6 +228,19 @@ export async function callWithRetry<T>(
   return last;
 }
 
+/**
+ * The API refused the token itself (unknown, revoked, or the other owner's verify form): 401/403, or
+ * 400 with code 1000 "Invalid API Token" (the form Cloudflare also uses for an unknown token).
+ */
+export function isTokenRejection(outcome: CallFailure): boolean {
+  return (
+    outcome.kind === "http" &&
+    (outcome.status === 401 ||
+      outcome.status === 403 ||
+      (outcome.status === 400 && outcome.errors.some((error) => error.code === 1000)))
+  );
+}
+
 /** "403 (code 10000: Authentication error)" / "no answer within 2000 ms (3 attempts)". */
 export function describeFailure(outcome: Exclude<CallOutcome<unknown>, { ok: true }>): string {
   const tries = outcome.attempts === 1 ? "1 attempt" : `${outcome.attempts} attempts`;

@@ -9,7 +9,7 @@ import { DAY_MS, rotationWindow, toRfc3339 } from "../../policies/lib/rotation";
 import type { StackConfig } from "../../lib/config";
 import { callEndpoint, describeRequest, listZonesPage, verifyPath, verifyToken } from "./endpoints";
 import { planProbes, grantPhrase, type ProbeOptions } from "./probes";
-import { callWithRetry, describeFailure, transportAdvice, type CallFailure, type RetryPolicy } from "./retry";
+import { callWithRetry, describeFailure, isTokenRejection, transportAdvice, type CallFailure, type RetryPolicy } from "./retry";
 import type {
   CheckResult,
   NegativeProbe,
@@ -74,7 +74,7 @@ async function verifyChecks(
   if (!outcome.ok) {
     let why = "Cloudflare did not confirm the token";
     let fix = "check that CLOUDFLARE_API_TOKEN holds the stack's current deploy token";
-    if (outcome.kind === "http" && (outcome.status === 401 || outcome.status === 403)) {
+    if (isTokenRejection(outcome)) {
       // Try the other owner form: a user token verifies only on /user/tokens/verify, and the other way round.
       const other = owner === "account" ? "user" : "account";
       const probe = await callWithRetry(
