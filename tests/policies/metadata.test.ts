@@ -3,7 +3,10 @@ import path from "node:path";
 
 import { describe, expect, it } from "vitest";
 
+import { MAX_TTL_DAYS, parseStackConfig } from "../../lib/config";
+import { policyConfigProblems } from "../../policies/lib/policy-config";
 import { policies } from "../../policies/rules";
+import { readStackConfigMap } from "../../tools/shared/stack-file";
 import { loadConfig, POLICIES_DIR } from "./harness";
 
 const EXPECTED: [string, string, "resource" | "stack"][] = [
@@ -13,7 +16,7 @@ const EXPECTED: [string, string, "resource" | "stack"][] = [
   ["cloudflare-token-disallow-privileged-permissions", "mandatory", "resource"],
   ["cloudflare-token-enforce-permission-allowlist", "mandatory", "resource"],
   ["cloudflare-token-enforce-derived-least-privilege", "mandatory", "stack"],
-  ["cloudflare-token-enforce-allowed-scope", "mandatory", "resource"],
+  ["cloudflare-token-enforce-allowed-scope", "mandatory", "stack"],
   ["cloudflare-token-require-ip-restriction", "advisory", "resource"],
   ["cloudflare-worker-disallow-secrets-in-plain-bindings", "mandatory", "resource"],
   ["cloudflare-provider-disallow-global-api-key", "mandatory", "resource"],
@@ -83,6 +86,8 @@ describe("policy metadata", () => {
   });
 });
 
+const ROOT = path.join(POLICIES_DIR, "..");
+
 describe("per-environment policy config", () => {
   const envs = ["dev", "staging", "prod"] as const;
   const prop = (env: (typeof envs)[number], policy: string, key: string) =>
@@ -100,27 +105,38 @@ describe("per-environment policy config", () => {
     }
   });
 
-  it("match the committed stacks' schedules and placeholder ids", () => {
-    const z = (s: string) => `0000000000000000000000000000${s}`;
-    const expiry = "cloudflare-token-enforce-expiry";
-    const rotation = "cloudflare-token-require-rotation-headroom";
-    const scope = "cloudflare-token-enforce-allowed-scope";
-    expect(
-      envs.map((e) => [
-        prop(e, expiry, "maxTtlDays"),
-        prop(e, rotation, "rotationDays"),
-        prop(e, rotation, "graceDays"),
-      ]),
-    ).toEqual([
-      [90, 30, 7],
-      [60, 14, 3],
-      [30, 7, 3],
-    ]);
-    expect(envs.map((e) => [prop(e, scope, "allowedAccountIds"), prop(e, scope, "allowedZoneIds")])).toEqual([
-      [[z("a001")], [z("d001")]],
-      [[z("a001")], [z("d002")]],
-      [[z("a002")], [z("d003"), z("d004")]],
-    ]);
+  it.each(envs)("%s.json matches its committed stack, read from Pulumi.%s.yaml, and holds no ids", (env) => {
+    const map = readStackConfigMap(ROOT, env);
+    const stack = parseStackConfig(
+      { ...map.config, "scoped-edge:providerKey": "[secret]" },
+      { stack: env, secretKeys: new Set(["scoped-edge:providerKey"]) },
+    );
+    expect(stack.environment).toBe(env);
+    expect(prop(env, "cloudflare-token-enforce-expiry", "maxTtlDays")).toBe(MAX_TTL_DAYS[env]);
+    expect(prop(env, "cloudflare-token-require-rotation-headroom", "rotationDays")).toBe(
+      stack.token.rotationDays,
+    );
+    expect(prop(env, "cloudflare-token-require-rotation-headroom", "graceDays")).toBe(stack.token.graceDays);
+    // Zero config: the scope policy takes the stack's own account and zones, so replacing the ids in
+    // Pulumi.<env>.yaml alone is enough.
+    expect(loadConfig(env)["cloudflare-token-enforce-allowed-scope"]).toBe("mandatory");
+    expect(JSON.stringify(loadConfig(env))).not.toMatch(/[0-9a-f]{32}/);
+  });
+
+  it.each(envs)("%s.json is a config the pack accepts (every bound, name and list checked)", (env) => {
+    const config = loadConfig(env);
+    for (const policy of policies) {
+      const entry = config[policy.name];
+      if (typeof entry === "string") continue;
+      const { enforcementLevel: _level, ...properties } = entry as Record<string, unknown>;
+      const defaults = Object.fromEntries(
+        Object.entries(policy.configSchema!.properties).map(([key, schema]) => [
+          key,
+          (schema as { default: unknown }).default,
+        ]),
+      );
+      expect(policyConfigProblems(properties, defaults), `${env} ${policy.name}`).toEqual([]);
+    }
   });
 
   it("prod is the strictest: its allow-list is a subset of staging's, staging's of dev's, and it requires an IP allow list", () => {

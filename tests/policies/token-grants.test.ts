@@ -7,9 +7,9 @@ import {
   tokenPrivilegedPermissions,
   tokenWildcardResources,
 } from "../../policies/rules";
-import { ACCOUNT, devToken, IDS, perm, tokenPolicies, ZONE } from "./fixtures";
+import { ACCOUNT, devStack, devToken, IDS, perm, tokenPolicies, ZONE } from "./fixtures";
 import { DEFAULT_DENIED_PERMISSIONS } from "../../policies/rules/token-privileged-permissions";
-import { analyzeResource, loadConfig, type PackConfig } from "./harness";
+import { analyzeResource, analyzeStack, loadConfig, type PackConfig } from "./harness";
 
 const DEV = loadConfig("dev");
 type Policy = typeof tokenWildcardResources;
@@ -31,7 +31,6 @@ describe("the compliant dev token passes every token policy", () => {
     tokenWildcardResources,
     tokenPrivilegedPermissions,
     tokenPermissionAllowlist,
-    tokenAllowedScope,
     tokenIpRestriction,
   ]) {
     it(policy.name, async () => {
@@ -263,23 +262,39 @@ describe("cloudflare-token-enforce-permission-allowlist", () => {
   });
 });
 
-describe("cloudflare-token-enforce-allowed-scope", () => {
-  it("reports an account outside the environment", async () => {
+describe("cloudflare-token-enforce-allowed-scope (stack policy, zero config)", () => {
+  /** The scope policy's findings for the dev stack with the dev token changed by `props`. */
+  async function scope(
+    props: Record<string, unknown>,
+    config: PackConfig = {},
+    stack = devStack(devToken(props)),
+  ) {
+    const { diagnostics } = await analyzeStack(tokenAllowedScope, stack, { config });
+    return diagnostics.map((d) => d.detail);
+  }
+  const inScope = `Scope it to the accounts (${IDS.devAccount}) and zones (${IDS.devZone}) the stack's own resources live in.`;
+
+  it("passes the program's token with no config at all: the stack's own account and zone", async () => {
+    expect(await scope({})).toEqual([]);
+    expect(await scope({}, loadConfig("dev"))).toEqual([]);
+  });
+
+  it("reports an account the stack's resources do not live in", async () => {
     const change = plus({
       permissions: ["Workers Tail Read"],
       resources: json({ [ACCOUNT(IDS.prodAccount)]: "*" }),
     });
-    expect(await details(tokenAllowedScope, change)).toEqual([
-      `The token grants on resources outside this environment's scope: ${ACCOUNT(IDS.prodAccount)} (account not in ` +
-        `allowedAccountIds). Scope it to the allowed accounts (${IDS.devAccount}) and zones (${IDS.devZone}).`,
+    expect(await scope(change)).toEqual([
+      `Token "deploy-token" grants on resources outside the stack's scope: ${ACCOUNT(IDS.prodAccount)} (account ` +
+        `outside the stack's scope). ${inScope}`,
     ]);
   });
 
-  it("reports a zone outside the environment", async () => {
+  it("reports a zone the stack declares nothing in", async () => {
     const change = plus({ permissions: ["Zone Read"], resources: json({ [ZONE(IDS.prodZoneCom)]: "*" }) });
-    expect(await details(tokenAllowedScope, change)).toEqual([
-      `The token grants on resources outside this environment's scope: ${ZONE(IDS.prodZoneCom)} (zone not in ` +
-        `allowedZoneIds). Scope it to the allowed accounts (${IDS.devAccount}) and zones (${IDS.devZone}).`,
+    expect(await scope(change)).toEqual([
+      `Token "deploy-token" grants on resources outside the stack's scope: ${ZONE(IDS.prodZoneCom)} (zone outside ` +
+        `the stack's scope). ${inScope}`,
     ]);
   });
 
@@ -292,36 +307,47 @@ describe("cloudflare-token-enforce-allowed-scope", () => {
         [ACCOUNT(IDS.otherAccount)]: { [ZONE(IDS.devZone)]: "*" },
       }),
     });
-    expect(await details(tokenAllowedScope, change)).toEqual([
-      "The token grants on resources outside this environment's scope: com.cloudflare.api.account.* (account not in " +
-        "allowedAccountIds); com.cloudflare.api.user.0123456789abcdef0123456789abcdef (a user, not an account or " +
-        `zone); ${ZONE(IDS.devZone)} under ${ACCOUNT(IDS.otherAccount)} (account not in allowedAccountIds). Scope it ` +
-        `to the allowed accounts (${IDS.devAccount}) and zones (${IDS.devZone}).`,
+    expect(await scope(change)).toEqual([
+      `Token "deploy-token" grants on resources outside the stack's scope: com.cloudflare.api.account.* (account ` +
+        "outside the stack's scope); com.cloudflare.api.user.0123456789abcdef0123456789abcdef (a user, not an " +
+        `account or zone); ${ZONE(IDS.devZone)} under ${ACCOUNT(IDS.otherAccount)} (account outside the stack's ` +
+        `scope). ${inScope}`,
     ]);
   });
 
-  it("fails closed when the environment allows nothing", async () => {
-    expect(await details(tokenAllowedScope, {}, {})).toEqual([
-      `The token grants on resources outside this environment's scope: ${ACCOUNT(IDS.devAccount)} (account not in ` +
-        "allowedAccountIds). Scope it to the allowed accounts " +
-        "(none) and zones (none). No account or zone is allowed yet: set allowedAccountIds and allowedZoneIds in " +
-        "this environment's policy config.",
+  it("configured ids only narrow the scope: an id the stack does not use is not added", async () => {
+    const narrowed = {
+      "cloudflare-token-enforce-allowed-scope": {
+        allowedAccountIds: [IDS.prodAccount],
+        allowedZoneIds: [IDS.devZone],
+      },
+    };
+    expect(await scope({}, narrowed)).toEqual([
+      `Token "deploy-token" grants on resources outside the stack's scope: ${ACCOUNT(IDS.devAccount)} (account ` +
+        `outside the stack's scope). Scope it to the accounts (none) and zones (${IDS.devZone}) the stack's own ` +
+        "resources live in, as narrowed by the policy config.",
     ]);
+  });
+
+  it("takes the scope from where the stack lives: the prod account's zones, not dev's", async () => {
+    const prodStack = devStack(devToken()).map((resource) =>
+      resource.props["accountId"] === IDS.devAccount
+        ? { ...resource, props: { ...resource.props, accountId: IDS.prodAccount } }
+        : resource.props["zoneId"] === IDS.devZone
+          ? { ...resource, props: { ...resource.props, zoneId: IDS.prodZoneCom } }
+          : resource,
+    );
+    const [finding] = await scope({}, {}, prodStack);
+    expect(finding).toContain(`${ACCOUNT(IDS.devAccount)} (account outside the stack's scope)`);
+    expect(finding).toContain(`accounts (${IDS.prodAccount}) and zones (${IDS.prodZoneCom})`);
   });
 
   it("reports malformed resources", async () => {
     const change = plus({ permissions: ["Zone Read"], resources: '{"com.cloudflare.api.account.zone.x":' });
-    expect(await details(tokenAllowedScope, change)).toEqual([
-      "policies[1]: resources is not valid JSON (Unexpected end of JSON input). Its scope " +
+    expect(await scope(change)).toEqual([
+      'Token "deploy-token": policies[1]: resources is not valid JSON (Unexpected end of JSON input). Its scope ' +
         "cannot be checked; fix resources.",
     ]);
-  });
-
-  it("uses the environment's ids: the dev token is out of scope for prod", async () => {
-    const prod = loadConfig("prod");
-    const [finding] = await details(tokenAllowedScope, {}, prod);
-    expect(finding).toContain(`${ACCOUNT(IDS.devAccount)} (account not in allowedAccountIds)`);
-    expect(finding).toContain(`zones (${IDS.prodZoneCom}, ${IDS.prodZoneNet})`);
   });
 });
 
