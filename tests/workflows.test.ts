@@ -761,6 +761,8 @@ interface StepRun {
   summary: string;
   dir: string;
   npmCalls: string[];
+  /** Per npm call: the CLOUDFLARE_API_TOKEN and PULUMI_ACCESS_TOKEN it saw. */
+  npmEnv: string[];
 }
 
 /**
@@ -773,6 +775,7 @@ async function runStep(
   script: string,
   env: Record<string, string>,
   npm: Record<string, string> = {},
+  commands: Record<string, string> = {},
 ): Promise<StepRun> {
   const dir = mkdtempSync(join(tmpdir(), "workflow-step-"));
   scratch.push(dir);
@@ -789,16 +792,23 @@ async function runStep(
     [
       "#!/bin/bash",
       'echo "$*" >> "$NPM_CALLS"',
+      // What each call could see of the credentials: the deploy token, and no Pulumi credential.
+      'echo "CLOUDFLARE_API_TOKEN=${CLOUDFLARE_API_TOKEN-<unset>} PULUMI_ACCESS_TOKEN=${PULUMI_ACCESS_TOKEN-<unset>}" >> "$NPM_ENV"',
       'file="$(awk -F "\\t" -v argv="$*" \'$1 == argv { print $2 }\' "$NPM_ANSWERS")"',
       'if [ -z "$file" ]; then echo "unexpected: npm $*" >&2; exit 97; fi',
       'cat "$NPM_DIR/$file"',
     ].join("\n"),
   );
   chmodSync(join(bin, "npm"), 0o755);
+  for (const [name, body] of Object.entries(commands)) {
+    writeFileSync(join(bin, name), `#!/bin/bash\n${body}\n`);
+    chmodSync(join(bin, name), 0o755);
+  }
   const files = { GITHUB_OUTPUT: join(dir, ".output"), GITHUB_STEP_SUMMARY: join(dir, ".summary") };
   for (const file of Object.values(files)) writeFileSync(file, "");
   const calls = join(dir, ".npm-calls");
   writeFileSync(calls, "");
+  writeFileSync(join(dir, ".npm-env"), "");
   let code = 0;
   let stdout = "";
   let stderr = "";
@@ -809,6 +819,7 @@ async function runStep(
         PATH: `${bin}:${process.env.PATH ?? ""}`,
         NPM_ANSWERS: answers,
         NPM_CALLS: calls,
+        NPM_ENV: join(dir, ".npm-env"),
         NPM_DIR: dir,
         ...files,
         ...env,
@@ -834,6 +845,7 @@ async function runStep(
     summary: readFileSync(files.GITHUB_STEP_SUMMARY, "utf8"),
     dir,
     npmCalls: readFileSync(calls, "utf8").split("\n").filter(Boolean),
+    npmEnv: readFileSync(join(dir, ".npm-env"), "utf8").split("\n").filter(Boolean),
   };
 }
 
@@ -1077,6 +1089,51 @@ describe("the steps that carry logic, run under bash", () => {
       },
     );
     expect(without.outputs).toEqual({ "has-deploy-token": "false" });
+  });
+
+  describe("stack: the verify step", () => {
+    const verify = stepWith(stack, (s) => s.id === "verify");
+    const TOKEN = "cf-deploy-token-value-0123456789";
+    const TOKEN_ID = "fedcba9876543210fedcba9876543210";
+    // A stand-in pulumi CLI that answers the step's calls for stack dev and fails on any other.
+    const pulumi = (token: string) =>
+      [
+        'case "$*" in',
+        '  "login") ;;',
+        `  "stack output deployTokenValue --show-secrets --stack dev") echo "${token}" ;;`,
+        `  "stack output deployTokenId --stack dev") echo "${TOKEN_ID}" ;;`,
+        '  *) echo "unexpected: pulumi $*" >&2; exit 97 ;;',
+        "esac",
+      ].join("\n");
+    const env = {
+      STACK: "dev",
+      PULUMI_STACK_NAME: "dev",
+      BACKEND_URL: "",
+      PULUMI_ACCESS_TOKEN: "pul-access-token",
+      PULUMI_CONFIG_PASSPHRASE: "",
+    };
+
+    it("masks the token first, hands it to the verifier alone, records its id", async () => {
+      const result = await runStep(
+        verify.run!,
+        env,
+        { "run verify-token -- --stack dev": "" },
+        { pulumi: pulumi(TOKEN) },
+      );
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe(`::add-mask::${TOKEN}\n`);
+      expect(result.npmCalls).toEqual(["run verify-token -- --stack dev"]);
+      expect(result.npmEnv).toEqual([`CLOUDFLARE_API_TOKEN=${TOKEN} PULUMI_ACCESS_TOKEN=<unset>`]);
+      expect(result.outputs).toEqual({ "deploy-token-id": TOKEN_ID });
+    });
+
+    it("fails before the verifier when the stack has no token value", async () => {
+      const result = await runStep(verify.run!, env, {}, { pulumi: pulumi("") });
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe("::error::stack dev has no deployTokenValue output\n");
+      expect(result.npmCalls).toEqual([]);
+    });
   });
 
   it("stack: the sweeper deletes with --delete and keeps the token CI holds", async () => {
