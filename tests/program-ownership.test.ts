@@ -10,15 +10,15 @@
  * (internal/services/workers_script/resource.go), and what wrangler keeps on a deploy is read from
  * wrangler's source and exercised with the real wrangler in B's stand-in tests (tests/wrangler/).
  */
-import { isDeepStrictEqual } from "node:util";
-
 import { describe, expect, it } from "vitest";
 
 import { CI_OWNED_SCRIPT_INPUTS } from "../components/edge-worker";
 import { WRANGLER_CONFIG_VARIABLE_NAME } from "../lib/credentials";
 import type { RegisteredResource } from "../tools/shared/offline-runtime";
 import {
+  changedInputs,
   collectUnhandledRejections,
+  diffRuns,
   only,
   ofType,
   programResources,
@@ -28,29 +28,6 @@ import {
   unwrapSecret,
   type StackRun,
 } from "./helpers/program";
-
-/** The input keys whose change the engine would send to the provider (ignored ones keep their old input). */
-function changedInputs(before: RegisteredResource, after: RegisteredResource): string[] {
-  const ignored = new Set(after.ignoreChanges);
-  const keys = new Set([...Object.keys(before.inputs), ...Object.keys(after.inputs)]);
-  return [...keys].filter(
-    (key) => !ignored.has(key) && !isDeepStrictEqual(before.inputs[key], after.inputs[key]),
-  );
-}
-
-/** Every resource's changed inputs between two runs, keyed by URN; resources added or removed too. */
-function diffRuns(first: StackRun, second: StackRun): Record<string, string[]> {
-  const before = new Map(programResources(first).map((resource) => [resource.urn, resource]));
-  const after = new Map(programResources(second).map((resource) => [resource.urn, resource]));
-  const diff: Record<string, string[]> = {};
-  for (const [urn, resource] of after) {
-    const previous = before.get(urn);
-    const changed = previous === undefined ? ["<created>"] : changedInputs(previous, resource);
-    if (changed.length > 0) diff[urn] = changed;
-  }
-  for (const urn of before.keys()) if (!after.has(urn)) diff[urn] = ["<deleted>"];
-  return diff;
-}
 
 interface ScriptBinding {
   readonly name: string;

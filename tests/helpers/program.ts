@@ -3,6 +3,7 @@
  * returns what was registered, invoked and exported.
  */
 import { join } from "node:path";
+import { isDeepStrictEqual } from "node:util";
 
 import * as pulumi from "@pulumi/pulumi";
 
@@ -135,6 +136,32 @@ export async function collectUnhandledRejections(
     process.removeAllListeners("unhandledRejection");
     for (const listener of saved) process.on("unhandledRejection", listener);
   }
+}
+
+/**
+ * The input keys whose change the engine would send to the provider: Pulumi's rule for
+ * `ignoreChanges` is that an ignored property keeps its old input, so only the others can differ.
+ */
+export function changedInputs(before: RegisteredResource, after: RegisteredResource): string[] {
+  const ignored = new Set(after.ignoreChanges);
+  const keys = new Set([...Object.keys(before.inputs), ...Object.keys(after.inputs)]);
+  return [...keys].filter(
+    (key) => !ignored.has(key) && !isDeepStrictEqual(before.inputs[key], after.inputs[key]),
+  );
+}
+
+/** Every resource's changed inputs between two runs, keyed by URN; created and deleted ones too. */
+export function diffRuns(first: StackRun, second: StackRun): Record<string, string[]> {
+  const before = new Map(programResources(first).map((resource) => [resource.urn, resource]));
+  const after = new Map(programResources(second).map((resource) => [resource.urn, resource]));
+  const diff: Record<string, string[]> = {};
+  for (const [urn, resource] of after) {
+    const previous = before.get(urn);
+    const changed = previous === undefined ? ["<created>"] : changedInputs(previous, resource);
+    if (changed.length > 0) diff[urn] = changed;
+  }
+  for (const urn of before.keys()) if (!after.has(urn)) diff[urn] = ["<deleted>"];
+  return diff;
 }
 
 /** The one resource of `type`, failing loudly when there are none or several. */
