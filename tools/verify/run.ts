@@ -9,7 +9,14 @@ import { DAY_MS, rotationWindow, toRfc3339 } from "../../policies/lib/rotation";
 import type { StackConfig } from "../../lib/config";
 import { callEndpoint, describeRequest, listZonesPage, verifyPath, verifyToken } from "./endpoints";
 import { planProbes, grantPhrase, type ProbeOptions } from "./probes";
-import { callWithRetry, describeFailure, isTokenRejection, transportAdvice, type CallFailure, type RetryPolicy } from "./retry";
+import {
+  callWithRetry,
+  describeFailure,
+  isTokenRejection,
+  transportAdvice,
+  type CallFailure,
+  type RetryPolicy,
+} from "./retry";
 import type {
   CheckResult,
   NegativeProbe,
