@@ -769,16 +769,19 @@ interface StepRun {
  * Runs a step's script as GitHub runs it (`bash --noprofile --norc -eo pipefail`), in a scratch
  * directory, with GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files. `npm` is a stand-in that answers the
  * calls listed in `npm` (exact argv) and fails on any other: the answers come from the real
- * rotation-due, run in process.
+ * rotation-due, run in process. `commands` adds (or replaces) stand-in commands by name; `seed`
+ * writes files into the directory first.
  */
 async function runStep(
   script: string,
   env: Record<string, string>,
   npm: Record<string, string> = {},
   commands: Record<string, string> = {},
+  seed: Record<string, string> = {},
 ): Promise<StepRun> {
   const dir = mkdtempSync(join(tmpdir(), "workflow-step-"));
   scratch.push(dir);
+  for (const [name, text] of Object.entries(seed)) writeFileSync(join(dir, name), text);
   const bin = join(dir, ".bin");
   const answers = join(dir, ".npm-answers");
   for (const [index, [argv, answer]] of Object.entries(npm).entries()) {
@@ -1065,6 +1068,44 @@ describe("the steps that carry logic, run under bash", () => {
     expect(result.code).toBe(2);
     expect(result.stdout).toContain("::error::unknown stack input");
     expect(result.npmCalls).toEqual([]);
+  });
+
+  describe("ci: the plan step", () => {
+    const plan = stepWith(byName("ci"), (s) => (s.run ?? "").includes("--markdown"));
+    // A stand-in npm: each stack's plan prints its Markdown and exits as a real plan would.
+    const npm = [
+      'case "$*" in',
+      '  "run -s plan -- --stack dev --markdown") echo "## dev: clean" ;;',
+      '  "run -s plan -- --stack prod --markdown") echo "## prod: violation"; exit 1 ;;',
+      '  "run -s plan -- --stack staging --markdown") echo "## staging: bad config"; exit 2 ;;',
+      '  *) echo "unexpected: npm $*" >&2; exit 97 ;;',
+      "esac",
+    ].join("\n");
+    const stackFiles = {
+      "Pulumi.yaml": "",
+      "Pulumi.dev.yaml": "",
+      "Pulumi.prod.yaml": "",
+      "Pulumi.staging.yaml": "",
+    };
+
+    it("plans every stack into the job summary and fails naming each failed stack", async () => {
+      const result = await runStep(plan.run!, {}, {}, { npm }, stackFiles);
+      expect(result.code).toBe(1);
+      expect(result.summary).toBe("## dev: clean\n## prod: violation\n## staging: bad config\n");
+      expect(result.stdout).toBe(
+        "::error title=plan prod::mandatory policy violation (exit 1)\n" +
+          "::error title=plan staging::bad config or usage (exit 2)\n",
+      );
+    });
+
+    it("passes when every plan is clean, and fails when there is no stack at all", async () => {
+      const clean = await runStep(plan.run!, {}, {}, { npm }, { "Pulumi.dev.yaml": "" });
+      expect(clean.code).toBe(0);
+      expect(clean.summary).toBe("## dev: clean\n");
+      const none = await runStep(plan.run!, {}, {}, { npm }, { "Pulumi.yaml": "" });
+      expect(none.code).toBe(1);
+      expect(none.stdout).toBe("::error::no Pulumi.<stack>.yaml found at the repository root\n");
+    });
   });
 
   const stack = byName("stack");
