@@ -28,8 +28,16 @@ export interface CliIo {
   readonly root: string;
 }
 
-/** Input quoted in a message without its control characters. */
-const printable = (value: string) => JSON.stringify(value).replace(/[\u007f-\u009f]/g, "?");
+/** `text` with each control character (C0, DEL, C1) replaced by "?". */
+const withoutControls = (text: string) =>
+  [...text]
+    .map((char) => {
+      const code = char.codePointAt(0) ?? 0;
+      return code < 0x20 || (code >= 0x7f && code <= 0x9f) ? "?" : char;
+    })
+    .join("");
+/** Input quoted in a message: JSON escapes C0 controls; C1 ones are replaced. */
+const printable = (value: string) => withoutControls(JSON.stringify(value));
 
 export function main(argv: readonly string[], io: CliIo): number {
   let values: { stack?: string; "kv-namespace-id"?: string; help?: boolean };
@@ -45,9 +53,7 @@ export function main(argv: readonly string[], io: CliIo): number {
       allowPositionals: false,
     }));
   } catch (error) {
-    io.stderr(
-      `wrangler-config: ${(error as Error).message.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?")}\n${USAGE}`,
-    );
+    io.stderr(`wrangler-config: ${withoutControls((error as Error).message)}\n${USAGE}`);
     return 2;
   }
   if (values.help) {
