@@ -60,10 +60,10 @@ describe("missingSecrets", () => {
     const admin = (config: Record<string, string>) =>
       missingSecrets(config, "qa").find((item) => item.key === "cloudflare:apiToken")!.fix;
     expect(admin({ "scoped-edge:tokenOwner": "user" })).toContain(
-      '<admin user token with "API Tokens Write">',
+      '<admin user token with "API Tokens Write" and the rest',
     );
     expect(admin({ "scoped-edge:tokenOwner": "account" })).toContain(
-      '<admin account token with "Account API Tokens Write">',
+      '<admin account token with "Account API Tokens Write" and the rest',
     );
     // No deploy token at all: nothing to mint, so no token-write permission.
     expect(admin({ "scoped-edge:codeDeployedBy": "pulumi" })).not.toContain("Tokens Write");
