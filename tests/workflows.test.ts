@@ -967,6 +967,23 @@ describe("one reusable per-stack job", () => {
       expect(SWEEP_USAGE).toContain(option);
   });
 
+  it("every workflow that lists stacks lists exactly the committed Pulumi.<stack>.yaml files", () => {
+    const committed = listStacks(ROOT).sort();
+    const deployed = jobsOf(byName("deploy")).flatMap(([, job]) =>
+      job.uses === STACK_JOB_REF ? [String(job.with?.stack)] : [],
+    );
+    const rotate = byName("rotate");
+    const selectScript = stepWith(rotate, (s) => s.id === "select").run ?? "";
+    const scheduled = /^\s*stacks=\(([^)]*)\)$/m.exec(selectScript)?.[1]?.split(/\s+/) ?? [];
+    const dispatch = triggers(rotate).workflow_dispatch as { inputs?: { stack?: { options?: string[] } } };
+    const offered = (dispatch.inputs?.stack?.options ?? []).filter((option) => option !== "all");
+    const previewJob = jobsOf(byName("preview"))[0]?.[1];
+    const previewed = (previewJob?.strategy?.matrix as { stack?: string[] } | undefined)?.stack ?? [];
+    for (const [where, stacks] of Object.entries({ deployed, scheduled, offered, previewed })) {
+      expect([...stacks].sort(), where).toEqual(committed);
+    }
+  });
+
   it("deploy: tests, then dev, staging, prod through stack.yml, each in its environment", () => {
     expect(checkDeployChain(byName("deploy"))).toEqual([]);
     expect("push" in triggers(byName("deploy"))).toBe(true);
