@@ -1,7 +1,10 @@
 /** The least-privilege derivation, call by call, table-driven, without Pulumi. */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+
 import { describe, expect, it } from "vitest";
 
-import { DEPLOY_CALLS } from "../policies/lib/deploy-calls";
+import { DEPLOY_CALLS, deployCallsMarkdown } from "../policies/lib/deploy-calls";
 import {
   deriveGrants,
   describeGrants,
@@ -166,5 +169,13 @@ describe("diffGrants and describeGrants", () => {
     const { excess, missing } = diffGrants(actual, expected);
     expect(describeGrants(excess)).toBe(`Account Settings Read on ${acct}; DNS Write on ${zone(Z1)}`);
     expect(describeGrants(missing)).toBe(`Workers Routes Write on ${zone(Z1)}`);
+  });
+});
+
+describe("docs/DEPLOY-CONTRACT.md", () => {
+  it("shows the call table exactly as policies/lib/deploy-calls.ts has it", () => {
+    const doc = readFileSync(path.join(__dirname, "..", "docs", "DEPLOY-CONTRACT.md"), "utf8");
+    const table = /<!-- deploy-calls:start -->\n([\s\S]*?)\n<!-- deploy-calls:end -->/.exec(doc)?.[1];
+    expect(table).toBe(deployCallsMarkdown());
   });
 });

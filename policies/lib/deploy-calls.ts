@@ -265,3 +265,17 @@ export function describeCall(call: DeployCall): string {
 export function callsOf(flow: CallFlow): DeployCall[] {
   return DEPLOY_CALLS.filter((call) => call.flow === flow);
 }
+
+/** The table as docs/DEPLOY-CONTRACT.md shows it (a test keeps the two equal). */
+export function deployCallsMarkdown(): string {
+  const rows = DEPLOY_CALLS.map((call) => {
+    const operation = call.operationId === undefined ? "not in the OpenAPI" : `\`${call.operationId}\``;
+    const grant = call.grant ?? `none: ${call.tolerated ?? ""}`;
+    return `| \`${call.method} ${call.path}\` | ${call.flow} | ${call.madeBy} | ${operation} | ${call.accepted.join(", ")} | ${grant} |`;
+  });
+  return [
+    "| call | when | made by | OpenAPI operation | accepted groups (`x-api-token-group`) | derived grant |",
+    "| --- | --- | --- | --- | --- | --- |",
+    ...rows,
+  ].join("\n");
+}
