@@ -276,6 +276,9 @@ function scopeLabel(resourceKey: string, zoneNames: ReadonlyMap<string, string>)
   const zone = /^com\.cloudflare\.api\.account\.zone\.([0-9a-f]{32})$/.exec(resourceKey);
   if (zone) return zoneNames.get(zone[1]!) ?? `zone …${zone[1]!.slice(-6)}`;
   if (/^com\.cloudflare\.api\.account\.[0-9a-f]{32}$/.test(resourceKey)) return "account";
+  // Wildcards: the wildcard policy flags them; the table says plainly how far they reach.
+  if (resourceKey === "com.cloudflare.api.account.*") return "EVERY account (*)";
+  if (resourceKey === "com.cloudflare.api.account.zone.*") return "EVERY zone (*)";
   return resourceKey;
 }
 
