@@ -80,6 +80,8 @@ export interface PlanRun {
   readonly timings: PlanTimings;
   /** Registrations the program made (the root Stack included; default providers not). */
   readonly registered: number;
+  /** Those registrations as the engine received them (the benchmark replays them). */
+  readonly registrations: readonly RegisteredResource[];
 }
 
 type Program = () => Promise<Record<string, unknown>>;
@@ -392,5 +394,6 @@ async function plan(options: PlanOptions): Promise<PlanRun> {
     invokes: runtime.mocks.invokes,
     timings: { programMs, policyMs },
     registered: runtime.resources.length,
+    registrations: runtime.resources,
   };
 }
