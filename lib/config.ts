@@ -11,16 +11,17 @@ import { z } from "zod";
 import { closestNames, PERMISSION_GROUPS, permissionByName } from "../policies/lib/permission-catalog";
 import { DAY_MS, rotationWindow, toRfc3339 } from "../policies/lib/rotation";
 import { readConfig as readWorkerVars } from "../worker/src/config";
-import { WORKER_BINDINGS, WORKER_VAR_NAMES } from "../worker/src/defaults";
+import {
+  COMPATIBILITY_DATE,
+  RATE_LIMIT_DEFAULTS,
+  WORKER_BINDINGS,
+  WORKER_VAR_NAMES,
+} from "../worker/src/defaults";
 import { currentTime } from "./clock";
 import { coveredBy, everything, parseCidr } from "./ip-ranges";
 import { looksSecret, quoteValue, SECRET_LOOKING } from "./quote-value";
 import { mostSpecificZone, normaliseHost, parseRoutePattern, routeIdentity } from "./route-pattern";
 import { escapeControl, hasControl } from "./text";
-
-// TODO(C): import both from worker/src/defaults.ts once engineer D commits them there.
-const COMPATIBILITY_DATE = "2026-04-26";
-const RATE_LIMIT_DEFAULTS = { limit: 20, periodSeconds: 60 } as const;
 
 export const PROJECT = "scoped-edge";
 

@@ -11,10 +11,12 @@ import {
   ConfigError,
   derivedRateLimitNamespaceId,
   parseStackConfig,
+  PROVIDER_CONFIG_KEYS,
   routePatternProblem,
   SECRET_KEYS,
 } from "../lib/config";
 import { readStackConfigMap } from "../tools/shared/stack-file";
+import { COMPATIBILITY_DATE, RATE_LIMIT_DEFAULTS } from "../worker/src/defaults";
 
 const ROOT = join(__dirname, "..");
 
@@ -224,6 +226,28 @@ describe("Pulumi.yaml", () => {
       expect(JSON.stringify(doc)).not.toContain("secure");
     }
   });
+});
+
+describe("facts taken from their owners", () => {
+  it("Pulumi.yaml's default compatibilityDate and rate limit are worker/src/defaults.ts's", () => {
+    const declared = (
+      parse(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")) as {
+        config: Record<string, { default?: unknown }>;
+      }
+    ).config;
+    expect(declared["compatibilityDate"]!.default).toBe(COMPATIBILITY_DATE);
+    expect(declared["rateLimitRequests"]!.default).toBe(RATE_LIMIT_DEFAULTS.limit);
+    expect(declared["rateLimitPeriodSeconds"]!.default).toBe(RATE_LIMIT_DEFAULTS.periodSeconds);
+  });
+
+  it.each(["cloudflare", "github"] as const)(
+    "the %s provider keys are exactly the installed provider's config (config/vars)",
+    async (provider) => {
+      const vars = (await import(`@pulumi/${provider}/config/vars.js`)) as Record<string, unknown>;
+      const installed = Object.keys(vars).filter((key) => key !== "default" && key !== "__esModule");
+      expect([...PROVIDER_CONFIG_KEYS[provider]].sort()).toEqual(installed.sort());
+    },
+  );
 });
 
 describe("deployment model and rate-limit keys", () => {
