@@ -18,6 +18,7 @@
 import type { Cloudflare } from "cloudflare";
 
 import type { StackConfig } from "../../lib/config";
+import { deployTokenNamePrefix } from "../../lib/credentials";
 import {
   deleteToken,
   listTokensPage,
@@ -34,15 +35,6 @@ import {
   type CallFailure,
   type RetryPolicy,
 } from "../verify/retry";
-
-/**
- * The program's deploy-token name prefix (index.ts passes `${project}-${stack}-deploy` to DeployToken,
- * which appends `-<rotation hex>`).
- * TODO(A): export this from lib/credentials.ts and use it in index.ts, so it is defined once.
- */
-export function deployTokenNamePrefix(config: Pick<StackConfig, "project" | "stack">): string {
-  return `${config.project}-${config.stack}-deploy`;
-}
 
 /** The rotation suffix: random.RandomId with byteLength 4 in components/deploy-token.ts, as hex. */
 const ROTATION_SUFFIX = "[0-9a-f]{8}";
