@@ -1,9 +1,10 @@
 /**
- * The verify-token command: `npm run verify-token -- --stack <name> [--json] [--api-base-url URL]
- * [--timeout-ms N] [--foreign-zone ID] [--foreign-account ID]`.
+ * The verify-token command: `npm run verify-token -- --stack <name> [--admin] [--json]
+ * [--api-base-url URL] [--timeout-ms N] [--deadline-ms N] [--foreign-zone ID] [--foreign-account ID]`.
  *
- * The token comes from CLOUDFLARE_API_TOKEN only, never from argv (argv shows up in `ps`, shell
- * history and CI logs). Nothing it prints contains the token or any part of it.
+ * The deploy token comes from CLOUDFLARE_API_TOKEN only, the admin credential (--admin) from
+ * CLOUDFLARE_ADMIN_API_TOKEN, else CLOUDFLARE_API_TOKEN; never from argv (argv shows up in `ps`,
+ * shell history and CI logs). Nothing it prints contains the token or any part of it.
  *
  * Exit codes: 0 every check passed; 1 at least one check failed (or the run broke); 2 usage or
  * configuration error (nothing was checked).

@@ -1,8 +1,9 @@
 /**
- * npm run verify-token -- --stack <name> [--json] [--api-base-url URL] [--timeout-ms N]
- *                         [--foreign-zone ID] [--foreign-account ID]
+ * npm run verify-token -- --stack <name> [--admin] [--json] [--api-base-url URL] [--timeout-ms N]
+ *                         [--deadline-ms N] [--foreign-zone ID] [--foreign-account ID]
  *
- * Proves that the token in CLOUDFLARE_API_TOKEN has exactly the access the stack needs.
+ * Proves that the token in CLOUDFLARE_API_TOKEN has exactly the access the stack needs; with
+ * --admin, that the admin credential can mint it.
  * See docs/VERIFY-TOKEN.md; the logic lives in tools/verify/.
  */
 import { resolve } from "node:path";

@@ -1,12 +1,13 @@
 /**
- * Which calls prove a token is exactly right for a stack. Pure: derived from the stack's config
- * through the same least-privilege derivation the program builds its token from, so the verifier
- * never keeps a hand-written list.
+ * Which calls prove a token is exactly right for a stack. Pure: the grants come from the same
+ * derivation the program builds its token from (deriveGrants), the groups each call accepts from
+ * Cloudflare's published OpenAPI (ENDPOINT_FACTS in endpoints.ts), so no grant set is restated here.
  *
- * - One positive probe per needed grant (grants that one read-only call proves are merged): the
- *   call must succeed. A read can only prove the read side of a Write permission; the verifier
- *   never writes.
- * - Negative probes: calls the stack's token has no business making; each must be refused.
+ * - One positive probe per needed grant (grants that one read-only call proves are merged): the call
+ *   of the grant's scope accepting it and the fewest other groups must succeed. A read can only
+ *   prove the read side of a Write permission; the verifier never writes.
+ * - Negative probes: every other call, on the stack's account and on each of its zones, none of
+ *   whose accepted groups the stack's token holds, must be refused; plus other zones and accounts.
  */
 import { deriveGrants, type DerivedGrant } from "../../policies/lib/derive";
 import { permissionByName } from "../../policies/lib/permission-catalog";
