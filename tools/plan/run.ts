@@ -296,7 +296,7 @@ export async function runPlan(options: PlanOptions): Promise<PlanRun> {
     );
   } catch (error) {
     if (error instanceof PlanInputError) throw error;
-    if (isInputError(error)) throw new PlanInputError((error as Error).message);
+    if (isInputError(error)) throw new PlanInputError((error as Error).message, { cause: error });
     throw error;
   }
 }
@@ -317,27 +317,41 @@ async function plan(options: PlanOptions): Promise<PlanRun> {
     secretKeys.add(item.key);
   }
 
-  // The stack's config is validated as the program validates it before anything else, so a bad
-  // key (an unknown environment, say) is reported as itself, not as a missing policy config.
-  parseStackConfig(config, { stack, secretKeys });
+  // The program validates the stack's config before it registers anything. On an error path the
+  // plan validates it here first, so a bad key (an unknown environment, say) is reported as itself
+  // with its structured problems, not as a missing policy config or as the program's RunError text.
+  const explainConfig = () => parseStackConfig(config, { stack, secretKeys });
 
-  // Then the policy config: a bad file is a usage error and nothing needs to run.
+  // The policy config: a bad file is a usage error and nothing needs to run.
   const pack = options.pack ?? (await repositoryPack());
   const infos = policyInfos(pack.policies, pack.enforcementLevel);
-  const policyConfigFile =
-    options.policyConfigFile ?? defaultPolicyConfigFile(options.root, stack, base.config, project);
-  if (!existsSync(policyConfigFile))
-    throw new PlanInputError(`policy config ${policyConfigFile} does not exist`);
-  const reconciled = reconcilePolicyPackConfig(
-    infos,
-    parsePolicyPackConfig(readFileSync(policyConfigFile, "utf8"), policyConfigFile),
-    policyConfigFile,
-  );
+  let policyConfigFile: string;
+  let reconciled: ReturnType<typeof reconcilePolicyPackConfig>;
+  try {
+    policyConfigFile =
+      options.policyConfigFile ?? defaultPolicyConfigFile(options.root, stack, base.config, project);
+    if (!existsSync(policyConfigFile))
+      throw new PlanInputError(`policy config ${policyConfigFile} does not exist`);
+    reconciled = reconcilePolicyPackConfig(
+      infos,
+      parsePolicyPackConfig(readFileSync(policyConfigFile, "utf8"), policyConfigFile),
+      policyConfigFile,
+    );
+  } catch (error) {
+    explainConfig();
+    throw error;
+  }
 
   // ---- the program ----------------------------------------------------------------------------
   const programStart = performance.now();
   const runtime = await startOfflineRuntime({ project, stack, config, secretKeys: [...secretKeys] });
-  const outputs = await runProgram(await loadProgram());
+  let outputs: Record<string, unknown>;
+  try {
+    outputs = await runProgram(await loadProgram());
+  } catch (error) {
+    if (pulumi.RunError.isInstance(error)) explainConfig();
+    throw error;
+  }
   const programMs = performance.now() - programStart;
 
   // ---- the policies ---------------------------------------------------------------------------
