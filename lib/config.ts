@@ -223,6 +223,7 @@ const cidrList = json(
       const parsed = parseCidr(value);
       if (!parsed.ok) ctx.addIssue({ code: "custom", message: `${quoteValue(value)} ${parsed.problem}` });
     }),
+    { error: "must be a list of CIDRs such as [203.0.113.0/24]" },
   ),
 );
 
@@ -230,8 +231,14 @@ const cidrList = json(
 const zoneSchema = z.strictObject({
   name: hostname("example.com"),
   id: zoneId,
-  routes: z.array(z.string({ error: "must be a route pattern such as api.example.com/*" })).default([]),
-  customHostnames: z.array(hostname("app.customer.com")).default([]),
+  routes: z
+    .array(z.string({ error: "must be a route pattern such as api.example.com/*" }), {
+      error: "must be a list of route patterns such as [api.example.com/*]",
+    })
+    .default([]),
+  customHostnames: z
+    .array(hostname("app.customer.com"), { error: "must be a list of hostnames such as [app.customer.com]" })
+    .default([]),
 });
 const ZONE_FIELDS = ["name", "id", "routes", "customHostnames"];
 
@@ -277,7 +284,11 @@ const PROJECT_KEYS = {
     }),
   tokenAllowedIps: cidrList,
   tokenDeniedIps: cidrList,
-  extraPermissions: json(z.array(z.string())),
+  extraPermissions: json(
+    z.array(z.string({ error: "must be a permission name such as Workers Tail Read" }), {
+      error: "must be a list of Cloudflare permission names",
+    }),
+  ),
   githubRepository: z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/, {
     error: "must be owner/name, e.g. acme/edge-app",
   }),

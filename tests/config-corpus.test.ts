@@ -143,6 +143,28 @@ const CORPUS: BadInput[] = [
     fix: "rename or remove it",
   },
 
+  {
+    name: "routes given as one string, not a list",
+    set: zones([devZone({ routes: "api.example.dev/*" })]),
+    key: "scoped-edge:zones[0].routes",
+    problem: "must be a list of route patterns",
+    fix: "pulumi config set --path 'scoped-edge:zones[0].routes'",
+  },
+  {
+    name: "allowed IPs given as one string, not a list",
+    set: { "scoped-edge:tokenAllowedIps": "10.0.0.0/8" },
+    key: "scoped-edge:tokenAllowedIps",
+    problem: "must be a list of CIDRs",
+    fix: "edit scoped-edge:tokenAllowedIps in Pulumi.dev.yaml",
+  },
+  {
+    name: "zones given as a map, not a list",
+    set: { "scoped-edge:zones": JSON.stringify({ name: "example.dev", id: ZONE_ID }) },
+    key: "scoped-edge:zones",
+    problem: "must be a list of zones",
+    fix: "edit scoped-edge:zones in Pulumi.dev.yaml",
+  },
+
   // ---- the Global API Key, in any spelling -------------------------------------------------------
   {
     name: "cloudflare:apiKey",
