@@ -301,13 +301,13 @@ describe("committed stacks: exit 0, a schema-valid document, a plan that reads a
         key: "scoped-edge:accountId",
         kind: "placeholder-id",
         value: A001,
-        fix: "pulumi config set scoped-edge:accountId <your 32-hex account id> --stack dev (dashboard: Overview page)",
+        fix: `replace ${A001} with your account id in Pulumi.dev.yaml (dashboard: a domain's Overview page, API section: Account ID)`,
       },
       {
         key: "scoped-edge:zones[0].id",
         kind: "placeholder-id",
         value: D001,
-        fix: `replace ${D001} with the real id in Pulumi.dev.yaml (dashboard: the domain's Overview page)`,
+        fix: `replace ${D001} with the zone id of example.dev in Pulumi.dev.yaml (dashboard: the domain's Overview page, API section: Zone ID)`,
       },
     ]);
   });

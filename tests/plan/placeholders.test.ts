@@ -97,25 +97,25 @@ describe("placeholderIds", () => {
         key: "scoped-edge:accountId",
         kind: "placeholder-id",
         value: P("a001"),
-        fix: "pulumi config set scoped-edge:accountId <your 32-hex account id> --stack prod (dashboard: Overview page)",
+        fix: `replace ${P("a001")} with your account id in Pulumi.prod.yaml (dashboard: a domain's Overview page, API section: Account ID)`,
       },
       {
         key: "scoped-edge:zones[0].id",
         kind: "placeholder-id",
         value: P("d003"),
-        fix: `replace ${P("d003")} with the real id in Pulumi.prod.yaml (dashboard: the domain's Overview page)`,
+        fix: `replace ${P("d003")} with the zone id of example.com in Pulumi.prod.yaml (dashboard: the domain's Overview page, API section: Zone ID)`,
       },
       {
         key: "scoped-edge:zones[2].id",
         kind: "placeholder-id",
         value: P("d005"),
-        fix: `replace ${P("d005")} with the real id in Pulumi.prod.yaml (dashboard: the domain's Overview page)`,
+        fix: `replace ${P("d005")} with the zone id of example.org in Pulumi.prod.yaml (dashboard: the domain's Overview page, API section: Zone ID)`,
       },
       {
         key: "scoped-edge:workerVars.NESTED.ID",
         kind: "placeholder-id",
         value: P("beef"),
-        fix: `replace ${P("beef")} with the real id in Pulumi.prod.yaml (dashboard: the domain's Overview page)`,
+        fix: `replace ${P("beef")} with the real id in Pulumi.prod.yaml (dashboard: the domain's Overview page, API section: Zone ID)`,
       },
     ]);
   });

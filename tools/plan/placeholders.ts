@@ -64,19 +64,33 @@ export function missingSecrets(config: Readonly<Record<string, string>>, stack: 
     }));
 }
 
-function walk(value: unknown, path: string, found: { path: string; id: string }[]): void {
+interface FoundId {
+  readonly path: string;
+  readonly id: string;
+  /** The `name` next to the id (a zone's domain), when there is one. */
+  readonly name?: string;
+}
+
+function walk(value: unknown, path: string, found: FoundId[], siblingName?: string): void {
   if (typeof value === "string") {
-    if (PLACEHOLDER_ID.test(value)) found.push({ path, id: value });
+    if (PLACEHOLDER_ID.test(value))
+      found.push({ path, id: value, ...(siblingName === undefined ? {} : { name: siblingName }) });
   } else if (Array.isArray(value)) {
     value.forEach((item, index) => walk(item, `${path}[${index}]`, found));
   } else if (value !== null && typeof value === "object") {
-    for (const [key, inner] of Object.entries(value)) walk(inner, `${path}.${key}`, found);
+    const name = (value as Record<string, unknown>)["name"];
+    for (const [key, inner] of Object.entries(value)) {
+      walk(inner, `${path}.${key}`, found, typeof name === "string" ? name : undefined);
+    }
   }
 }
 
-/** Placeholder ids in a stack file's config map (structured values arrive as JSON strings). */
+/**
+ * Placeholder ids in a stack file's config map (structured values arrive as JSON strings). Each
+ * fix edits the stack file itself: it is the one file a user changes.
+ */
 export function placeholderIds(config: Readonly<Record<string, string>>, stack: string): MissingItem[] {
-  const found: { path: string; id: string }[] = [];
+  const found: FoundId[] = [];
   for (const [key, raw] of Object.entries(config)) {
     let value: unknown = raw;
     if (/^\s*[[{]/.test(raw)) {
@@ -88,13 +102,15 @@ export function placeholderIds(config: Readonly<Record<string, string>>, stack: 
     }
     walk(value, key, found);
   }
-  return found.map(({ path, id }) => ({
+  return found.map(({ path, id, name }) => ({
     key: path,
     kind: "placeholder-id" as const,
     value: id,
     fix:
       path === `${PROJECT}:accountId`
-        ? `pulumi config set ${path} <your 32-hex account id> --stack ${stack} (dashboard: Overview page)`
-        : `replace ${id} with the real id in Pulumi.${stack}.yaml (dashboard: the domain's Overview page)`,
+        ? `replace ${id} with your account id in Pulumi.${stack}.yaml (dashboard: a domain's Overview page, ` +
+          "API section: Account ID)"
+        : `replace ${id} with the ${name === undefined ? "real id" : `zone id of ${name}`} in Pulumi.${stack}.yaml ` +
+          "(dashboard: the domain's Overview page, API section: Zone ID)",
   }));
 }
