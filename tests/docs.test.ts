@@ -207,6 +207,57 @@ describe("what the docs name exists", () => {
   });
 });
 
+describe("config tables state Pulumi.yaml's defaults", () => {
+  const declared = (parse(read("Pulumi.yaml")) as { config: Record<string, { default?: unknown }> }).config;
+
+  /** Rows of every Markdown table whose header has a `key` and a `default` column. */
+  function defaultRows(doc: string): { line: number; key: string; stated: string }[] {
+    const rows: { line: number; key: string; stated: string }[] = [];
+    let columns: string[] | undefined;
+    read(doc)
+      .split("\n")
+      .forEach((text, index) => {
+        if (!text.startsWith("|")) {
+          columns = undefined;
+          return;
+        }
+        const cells = text
+          .slice(1, -1)
+          .split("|")
+          .map((cell) => cell.trim());
+        if (columns === undefined) {
+          columns = cells.map((cell) => cell.toLowerCase());
+          return;
+        }
+        const keyAt = columns.indexOf("key");
+        const defaultAt = columns.indexOf("default");
+        if (keyAt < 0 || defaultAt < 0 || /^-+$/.test(cells[0] ?? "")) return;
+        const stated = /^`([^`]*)`$/.exec(cells[defaultAt] ?? "")?.[1];
+        const keys = [...(cells[keyAt] ?? "").matchAll(/`?([A-Za-z][A-Za-z0-9]*)`?/g)].map(
+          (match) => match[1]!,
+        );
+        for (const key of keys) {
+          if (stated !== undefined && key in declared) rows.push({ line: index + 1, key, stated });
+        }
+      });
+    return rows;
+  }
+
+  it.each(DOCS)("%s", (doc) => {
+    const wrong = defaultRows(doc)
+      .filter(({ key, stated }) => {
+        const value = declared[key]!.default;
+        const expected = typeof value === "string" ? value : JSON.stringify(value);
+        return stated !== expected && stated !== `"${expected}"`;
+      })
+      .map(
+        ({ line, key, stated }) =>
+          `${doc}:${line} ${key}: \`${stated}\` but Pulumi.yaml says ${JSON.stringify(declared[key]!.default)}`,
+      );
+    expect(wrong).toEqual([]);
+  });
+});
+
 describe("what the code has is documented in the README", () => {
   const readme = read("README.md");
 
