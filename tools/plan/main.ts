@@ -11,8 +11,9 @@ import { parseArgs as parseNodeArgs } from "node:util";
 
 import { ConfigError, isCalendarDate, PROJECT, type ConfigProblem } from "../../lib/config";
 import { escapeControl, escapeControlDeep } from "../../lib/text";
-import { listStacks, readStackConfigMap } from "../shared/stack-file";
+import { listStacks, readStackConfigMap, StackFileError } from "../shared/stack-file";
 import { renderMarkdown } from "./markdown";
+import { PolicyConfigError } from "./policy-config";
 import { exitCodeOf, renderHuman, toJsonDocument, type RenderOptions } from "./report";
 import { PLAN_DEBUG_ENV, PlanInputError, REPO_ROOT, runPlan } from "./run";
 
@@ -138,17 +139,12 @@ export function parseArgs(argv: readonly string[], clock: () => Date = () => new
 }
 
 /**
- * The problems behind an input error, each with key, problem and fix. A config error keeps its own
- * list (as the cause run.ts wraps, or as ConfigError's message lines); anything else is one problem.
+ * The problems behind an input error, each with key, problem and fix: a config error keeps its own
+ * list (run.ts wraps it as the cause); anything else is one problem, keyed by the file or option.
  */
 export function inputProblems(error: Error, args: Pick<PlanArgs, "stack" | "root">): ConfigProblem[] {
-  const cause = (error as { cause?: unknown }).cause;
+  const cause = (error as { cause?: unknown }).cause ?? error;
   if (cause instanceof ConfigError) return [...cause.problems];
-  if (error instanceof ConfigError) return [...error.problems];
-  const listed = [...error.message.matchAll(/^ {2}- (\S+): (.*)\n {4}fix: (.*)$/gm)].map(
-    ([, key, problem, fix]) => ({ key: key!, problem: problem!, fix: fix! }),
-  );
-  if (listed.length > 0 && error.message.startsWith("Invalid configuration for stack")) return listed;
   if (error.message.startsWith("no stack file")) {
     const stacks = listStacks(args.root);
     return [
@@ -162,7 +158,9 @@ export function inputProblems(error: Error, args: Pick<PlanArgs, "stack" | "root
     ];
   }
   const [problem, ...rest] = error.message.split(/; (?=pass |create |use |run |set )/);
-  const aboutPolicyConfig = /policy config|\.json\b/.test(error.message);
+  const aboutPolicyConfig =
+    cause instanceof PolicyConfigError ||
+    (!(cause instanceof StackFileError) && /policy config/.test(error.message));
   return [
     {
       key: aboutPolicyConfig ? "--policy-config" : `Pulumi.${args.stack}.yaml`,
