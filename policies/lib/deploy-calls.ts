@@ -92,7 +92,7 @@ export const DEPLOY_CALLS: readonly DeployCall[] = [
     flow: "script",
     madeBy: "wrangler deploy: latest deployment (confirmLatestDeploymentOverwrite)",
     grant: "Workers Scripts Write",
-    source: `${OPENAPI} worker-deployments-list-deployments; ${WRANGLER} confirmLatestDeploymentOverwrite()`,
+    source: `${OPENAPI} worker-deployments-list-deployments; ${WRANGLER} confirmLatestDeploymentOverwrite() (src/versions/deploy.ts)`,
   },
   {
     method: "GET",
@@ -104,7 +104,7 @@ export const DEPLOY_CALLS: readonly DeployCall[] = [
     madeBy:
       "wrangler deploy: existing bindings (provisionBindings); wrangler secret bulk: bindings to inherit",
     grant: "Workers Scripts Write",
-    source: `${OPENAPI} worker-script-get-settings; ${WRANGLER} collectPendingResources(), secretBulkCommand`,
+    source: `${OPENAPI} worker-script-get-settings; ${WRANGLER} collectPendingResources() (src/deployment-bundle/bindings.ts), secretBulkCommand (src/secret/index.ts)`,
   },
   {
     method: "POST",
@@ -115,7 +115,7 @@ export const DEPLOY_CALLS: readonly DeployCall[] = [
     flow: "script",
     madeBy: "wrangler deploy: new version of an existing Worker",
     grant: "Workers Scripts Write",
-    source: `${OPENAPI} worker-versions-upload-version; ${WRANGLER} deploy() canUseNewVersionsDeploymentsApi`,
+    source: `${OPENAPI} worker-versions-upload-version; ${WRANGLER} deploy() canUseNewVersionsDeploymentsApi (src/deploy/deploy.ts)`,
   },
   {
     method: "POST",
@@ -126,7 +126,7 @@ export const DEPLOY_CALLS: readonly DeployCall[] = [
     flow: "script",
     madeBy: "wrangler deploy: deploy the new version at 100%",
     grant: "Workers Scripts Write",
-    source: `${OPENAPI} worker-deployments-create-deployment; ${WRANGLER} createDeployment()`,
+    source: `${OPENAPI} worker-deployments-create-deployment; ${WRANGLER} createDeployment() (src/versions/api.ts)`,
   },
   {
     method: "PATCH",
@@ -137,7 +137,7 @@ export const DEPLOY_CALLS: readonly DeployCall[] = [
     flow: "script",
     madeBy: "wrangler deploy: logpush, observability, tags of an existing Worker",
     grant: "Workers Scripts Write",
-    source: `${OPENAPI} worker-script-settings-patch-settings; ${WRANGLER} patchNonVersionedScriptSettings()`,
+    source: `${OPENAPI} worker-script-settings-patch-settings; ${WRANGLER} patchNonVersionedScriptSettings() (src/versions/api.ts)`,
   },
   {
     method: "GET",
@@ -159,7 +159,7 @@ export const DEPLOY_CALLS: readonly DeployCall[] = [
     flow: "script",
     madeBy: "wrangler deploy: set workers.dev and preview URLs (off in the contract)",
     grant: "Workers Scripts Write",
-    source: `${OPENAPI} worker-script-post-subdomain; ${WRANGLER} subdomainDeploy()`,
+    source: `${OPENAPI} worker-script-post-subdomain; ${WRANGLER} subdomainDeploy() (src/triggers/deploy.ts)`,
   },
   {
     method: "PUT",
@@ -170,7 +170,7 @@ export const DEPLOY_CALLS: readonly DeployCall[] = [
     flow: "script",
     madeBy: "wrangler secret put",
     grant: "Workers Scripts Write",
-    source: `${OPENAPI} worker-put-script-secret; ${WRANGLER} secretPutCommand`,
+    source: `${OPENAPI} worker-put-script-secret; ${WRANGLER} secretPutCommand (src/secret/index.ts)`,
   },
   {
     method: "PATCH",
@@ -181,7 +181,7 @@ export const DEPLOY_CALLS: readonly DeployCall[] = [
     flow: "script",
     madeBy: "wrangler secret bulk: inherit existing bindings, upsert the secrets",
     grant: "Workers Scripts Write",
-    source: `${OPENAPI} worker-script-patch-settings; ${WRANGLER} secretBulkCommand putBindingsSettings()`,
+    source: `${OPENAPI} worker-script-patch-settings; ${WRANGLER} secretBulkCommand putBindingsSettings() (src/secret/index.ts)`,
   },
   {
     method: "POST",
@@ -203,7 +203,7 @@ export const DEPLOY_CALLS: readonly DeployCall[] = [
     flow: "kv-create",
     madeBy: "wrangler deploy: existing namespaces to offer before creating one",
     grant: "Workers KV Storage Write",
-    source: `${OPENAPI} workers-kv-namespace-list-namespaces; ${WRANGLER} provisionBindings() HANDLERS.kv_namespace.load`,
+    source: `${OPENAPI} workers-kv-namespace-list-namespaces; ${WRANGLER} provisionBindings() HANDLERS.kv_namespace.load (src/deployment-bundle/bindings.ts)`,
   },
   {
     method: "POST",
@@ -214,7 +214,7 @@ export const DEPLOY_CALLS: readonly DeployCall[] = [
     flow: "routes",
     madeBy: "wrangler deploy: attach a route on its zone (publishRoutesFallback)",
     grant: "Workers Routes Write",
-    source: `${OPENAPI} worker-routes-create-route; ${WRANGLER} publishRoutesFallback() (src/triggers/deploy.ts)`,
+    source: `${OPENAPI} worker-routes-create-route; ${WRANGLER} publishRoutesFallback() (src/deploy/deploy.ts)`,
   },
   {
     method: "GET",
@@ -225,7 +225,7 @@ export const DEPLOY_CALLS: readonly DeployCall[] = [
     flow: "routes",
     madeBy: "wrangler deploy: routes already on the zone (triggersDeploy, publishRoutesFallback)",
     grant: "Workers Routes Write",
-    source: `${OPENAPI} worker-routes-list-routes; ${WRANGLER} triggersDeploy(), publishRoutesFallback()`,
+    source: `${OPENAPI} worker-routes-list-routes; ${WRANGLER} triggersDeploy() (src/triggers/deploy.ts), publishRoutesFallback() (src/deploy/deploy.ts)`,
   },
   {
     method: "PUT",
@@ -240,7 +240,7 @@ export const DEPLOY_CALLS: readonly DeployCall[] = [
       'on error 10000 wrangler falls back to the zone endpoints ("The current authentication token does not ' +
       "have 'All Zones' permissions\"), so a token scoped to exactly the route zones never needs it",
     source:
-      `${WRANGLER} publishRoutes() / isAuthenticationError() (src/triggers/deploy.ts). Not in the published ` +
+      `${WRANGLER} publishRoutes() (src/deploy/deploy.ts), isAuthenticationError() (src/core/handle-errors.ts). Not in the published ` +
       `OpenAPI: wrangler's own fallback message says it needs Workers Routes Write on all zones`,
   },
   {
@@ -252,7 +252,7 @@ export const DEPLOY_CALLS: readonly DeployCall[] = [
     flow: "route-zone-lookup",
     madeBy: "wrangler deploy: find the zone of a route without zone_id (getZoneIdFromHost)",
     grant: "Zone Read",
-    source: `${OPENAPI} zones-get ("Zone Zone Read"); ${WRANGLER} getZoneForRoute(), getZoneIdFromHost()`,
+    source: `${OPENAPI} zones-get ("Zone Zone Read"); ${WRANGLER} getZoneForRoute(), getZoneIdFromHost() (src/zones.ts)`,
   },
 ];
 
@@ -271,11 +271,11 @@ export function deployCallsMarkdown(): string {
   const rows = DEPLOY_CALLS.map((call) => {
     const operation = call.operationId === undefined ? "not in the OpenAPI" : `\`${call.operationId}\``;
     const grant = call.grant ?? `none: ${call.tolerated ?? ""}`;
-    return `| \`${call.method} ${call.path}\` | ${call.flow} | ${call.madeBy} | ${operation} | ${call.accepted.join(", ")} | ${grant} |`;
+    return `| \`${call.method} ${call.path}\` | ${call.flow} | ${call.madeBy} | ${operation} | ${call.accepted.join(", ")} | ${grant} | ${call.source} |`;
   });
   return [
-    "| call | when | made by | OpenAPI operation | accepted groups (`x-api-token-group`) | derived grant |",
-    "| --- | --- | --- | --- | --- | --- |",
+    "| call | when | made by | OpenAPI operation | accepted groups (`x-api-token-group`) | derived grant | source |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
     ...rows,
   ].join("\n");
 }
