@@ -5,6 +5,8 @@ import { describe, expect, it } from "vitest";
 
 import type { StackConfig } from "../../lib/config";
 import { DeployContractError, wranglerConfigFor } from "../../lib/deploy-contract";
+import { footprintOf } from "../../lib/footprint";
+import { deriveGrants } from "../../policies/lib/derive";
 import { KV_NAMESPACE_ID_PLACEHOLDER, main } from "../../tools/wrangler-config/cli";
 import { loadStackConfig } from "../../tools/verify/stack";
 import { spawnScript } from "../helpers/spawn-script";
@@ -54,6 +56,30 @@ describe("wranglerConfigFor", () => {
     expect(() => wranglerConfigFor(pulumiDeploys, { kvNamespaceId: KV })).toThrow(DeployContractError);
     expect(() => wranglerConfigFor(pulumiDeploys, { kvNamespaceId: KV })).toThrow("codeDeployedBy: pulumi");
     expect(() => wranglerConfigFor(PROD, { kvNamespaceId: "" })).toThrow("kvNamespaceId is empty");
+  });
+});
+
+describe("the derived grant set of each committed stack", () => {
+  const grants = (config: StackConfig) =>
+    deriveGrants(footprintOf(config)).map((grant) => `${grant.permission} @ ${grant.resource}`);
+  const account = (id: string) => `com.cloudflare.api.account.0000000000000000000000000000${id}`;
+  const zone = (id: string) => `com.cloudflare.api.account.zone.0000000000000000000000000000${id}`;
+
+  it.each([
+    ["dev", [`Workers Scripts Write @ ${account("a001")}`]],
+    ["staging", [`Workers Scripts Write @ ${account("a001")}`]],
+    ["prod", [`Workers Scripts Write @ ${account("a002")}`]],
+  ])("%s: Workers Scripts Write on its account only", (stack, expected) => {
+    expect(grants(loadStackConfig(ROOT, stack))).toEqual(expected);
+  });
+
+  it("prod with routesDeployedBy: ci adds Workers Routes Write on its two route zones; codeDeployedBy: pulumi has none", () => {
+    expect(grants({ ...PROD, routesDeployedBy: "ci" })).toEqual([
+      `Workers Scripts Write @ ${account("a002")}`,
+      `Workers Routes Write @ ${zone("d003")}`,
+      `Workers Routes Write @ ${zone("d004")}`,
+    ]);
+    expect(grants({ ...PROD, codeDeployedBy: "pulumi", routesDeployedBy: "ci" })).toEqual([]);
   });
 });
 
