@@ -77,6 +77,7 @@ describe("deriveGrants", () => {
 
   it("grants only groups that each call's sources accept, on the resource kind the catalog gives them", () => {
     for (const call of DEPLOY_CALLS) {
+      for (const name of call.accepted) expect(permissionByName(name)?.name).toBe(name);
       if (call.grant === undefined) {
         expect(call.tolerated).toBeDefined();
         continue;
