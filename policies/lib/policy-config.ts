@@ -4,6 +4,8 @@
  * process (tests, the offline plan) may get `{}` or a partial object, so every policy merges its
  * own defaults under whatever `getConfig()` returns.
  */
+import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
+
 import { closestNames, PERMISSION_GROUPS, permissionById, permissionByName } from "./permission-catalog";
 
 /** The part of the SDK's validation args a policy needs to read its config. */
@@ -40,6 +42,22 @@ export const PERMISSION_LIST_PROPERTIES: readonly string[] = [
   "deniedPermissions",
   "allowedExtraPermissions",
 ];
+
+/**
+ * The JSON Schema of one permission entry: a catalog name (or its dashboard "Edit" spelling) or a
+ * 32-hex id. The CLI validates `--policy-pack-config` against it before the pack runs, so a misspelt
+ * name fails there too; policyConfigProblems adds the did-you-mean.
+ */
+export const PERMISSION_ENTRY_SCHEMA: PolicyConfigJSONSchema = {
+  type: "string",
+  pattern: `^([0-9a-f]{32}|${PERMISSION_GROUPS.flatMap((group) =>
+    group.name.endsWith(" Write") ? [group.name, group.name.replace(/ Write$/, " Edit")] : [group.name],
+  )
+    .map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+    .join("|")})$`,
+};
+
+const PERMISSION_ENTRY = new RegExp(PERMISSION_ENTRY_SCHEMA.pattern!);
 
 /** Sane sizes for lists and their strings. */
 export const MAX_LIST_ENTRIES = 200;
@@ -94,7 +112,7 @@ export function policyConfigProblems(
           );
           return;
         }
-        if (PERMISSION_LIST_PROPERTIES.includes(key) && resolvePermissionRef(entry).id === undefined) {
+        if (PERMISSION_LIST_PROPERTIES.includes(key) && !PERMISSION_ENTRY.test(entry)) {
           problems.push(
             `${key}[${index}] ${describe(entry)} is not a permission group the pack knows (did you mean ` +
               `${

@@ -1,7 +1,12 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 
 import { describePermissionId } from "../lib/permission-catalog";
-import { permissionIdSet, readPolicyConfig } from "../lib/policy-config";
+import {
+  MAX_LIST_ENTRIES,
+  PERMISSION_ENTRY_SCHEMA,
+  permissionIdSet,
+  readPolicyConfig,
+} from "../lib/policy-config";
 import { readTokenPolicies } from "../lib/token";
 import { validateTokens } from "./support";
 
@@ -40,7 +45,8 @@ export const tokenPermissionAllowlist: ResourceValidationPolicy = {
     properties: {
       allowedPermissions: {
         type: "array",
-        items: { type: "string" },
+        items: PERMISSION_ENTRY_SCHEMA,
+        maxItems: MAX_LIST_ENTRIES,
         default: [...DEFAULT_ALLOWED_PERMISSIONS],
         description:
           'Permission-group names (e.g. "Workers Scripts Write") or 32-hex permission-group ids a token may grant.',

@@ -1,6 +1,11 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 
-import { permissionIdSet, readPolicyConfig } from "../lib/policy-config";
+import {
+  MAX_LIST_ENTRIES,
+  PERMISSION_ENTRY_SCHEMA,
+  permissionIdSet,
+  readPolicyConfig,
+} from "../lib/policy-config";
 import { readTokenPolicies } from "../lib/token";
 import { describePermissionId } from "../lib/permission-catalog";
 import { validateTokens } from "./support";
@@ -51,9 +56,9 @@ export const tokenPrivilegedPermissions: ResourceValidationPolicy = {
     properties: {
       deniedPermissions: {
         type: "array",
-        items: { type: "string", minLength: 1, maxLength: 200 },
+        items: PERMISSION_ENTRY_SCHEMA,
+        maxItems: MAX_LIST_ENTRIES,
         default: [...DEFAULT_DENIED_PERMISSIONS],
-        maxItems: 200,
         description:
           'Permission-group names (as in the Cloudflare dashboard, e.g. "DNS Write") or 32-hex permission-group ' +
           "ids a token must never grant. The list may add to the defaults, never drop one.",

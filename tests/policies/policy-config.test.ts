@@ -1,7 +1,8 @@
 /** The pack's own check of its config (policies/lib/policy-config.ts): nothing can switch a policy off. */
 import { describe, expect, it } from "vitest";
 
-import { policyConfigProblems } from "../../policies/lib/policy-config";
+import { PERMISSION_GROUPS } from "../../policies/lib/permission-catalog";
+import { PERMISSION_ENTRY_SCHEMA, policyConfigProblems } from "../../policies/lib/policy-config";
 import { policies } from "../../policies/rules";
 
 /** A policy's defaults, read from its configSchema as the CLI would fill them in. */
@@ -101,6 +102,28 @@ describe("policyConfigProblems", () => {
     ],
   ])("refuses %s", (_name, policy, properties, problem) => {
     expect(policyConfigProblems(properties, defaultsOf(policy))).toEqual([problem]);
+  });
+
+  it("the configSchema's entry pattern (what the CLI checks) and the pack's own check agree", () => {
+    const pattern = new RegExp(PERMISSION_ENTRY_SCHEMA.pattern!);
+    const entries = [
+      ...PERMISSION_GROUPS.flatMap((group) => [
+        group.name,
+        group.id,
+        group.name.toLowerCase(),
+        `${group.name} `,
+      ]),
+      "Workers Scripts Edit",
+      "Workers Script Write",
+      "DNS Write|x",
+      "",
+    ];
+    for (const entry of entries) {
+      const refused = policyConfigProblems({ allowedPermissions: [entry] }, defaultsOf(ALLOWLIST)).length > 0;
+      expect(refused, entry).toBe(!pattern.test(entry));
+    }
+    expect(pattern.test("Workers Scripts Edit")).toBe(true);
+    expect(pattern.test("workers scripts write")).toBe(false);
   });
 
   it("refuses an over-long list and escapes what it quotes", () => {
