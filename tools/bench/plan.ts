@@ -21,6 +21,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 
+import type { CustomResourceOptions, Inputs } from "@pulumi/pulumi";
 import { stringify } from "yaml";
 
 const REPO_ROOT = join(__dirname, "..", "..");
@@ -131,8 +132,18 @@ async function registerTyped(registrations: readonly Registration[]): Promise<nu
   for (const { type, custom } of registrations) {
     if (!custom || classes.has(type)) continue;
     const [pkg, , name] = type.split(":");
-    const sdk = (await import(`@pulumi/${pkg}`)) as unknown as Record<string, ResourceClass>;
-    classes.set(type, sdk[name!]!);
+    // A provider package's class where there is one; otherwise (e.g. a dynamic resource) the SDK's
+    // own CustomResource, which is what such a class wraps.
+    const sdk = (await import(`@pulumi/${pkg}`).catch(() => ({}))) as Record<string, ResourceClass>;
+    classes.set(
+      type,
+      sdk[name!] ??
+        (class extends pulumi.CustomResource {
+          constructor(resourceName: string, args: unknown, opts: unknown) {
+            super(type, resourceName, args as Inputs, opts as CustomResourceOptions);
+          }
+        } as unknown as ResourceClass),
+    );
   }
   const runtime = await startOfflineRuntime({ project: PROJECT, stack: STACK, config: {}, secretKeys: [] });
   await runProgram(async () => {
