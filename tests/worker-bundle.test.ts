@@ -1,4 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -202,4 +204,91 @@ describe("the bundle on workerd", () => {
       },
     });
   });
+});
+
+/** Pids of the live children of `pid` (from /proc). */
+function childrenOf(pid: number): number[] {
+  return readdirSync("/proc")
+    .filter((entry) => /^[0-9]+$/.test(entry))
+    .filter((entry) => {
+      try {
+        // The fields after "(comm) ": state, ppid, ...
+        return Number(readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1]?.split(" ")[1]) === pid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Starts `command` (through `sh -c`, as `npm run` does) and waits for wrangler to be ready. */
+async function startDev(command: (port: number) => string) {
+  const port = await freePort();
+  const shell = spawn("sh", ["-c", command(port)], {
+    cwd: path.join(__dirname, ".."),
+    env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "", WRANGLER_SEND_METRICS: "false" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  shell.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+  shell.stderr.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+  await expect.poll(() => output, { timeout: 90_000, interval: 250 }).toContain("Ready on");
+  return { port, shell };
+}
+
+describe.skipIf(process.platform !== "linux")("worker/dev.mjs (npm run worker:dev)", () => {
+  const cleanup: (() => void)[] = [];
+  afterAll(() => {
+    for (const step of cleanup) step();
+  });
+
+  /** The wrapper under `shell` and the process group wrangler leads (workerd, esbuild). */
+  function processes(shellPid: number): { wrapper: number; pgid: number } {
+    const [wrapper] = childrenOf(shellPid);
+    expect(readFileSync(`/proc/${wrapper}/cmdline`, "utf8")).toContain("worker/dev.mjs");
+    const [pgid] = childrenOf(wrapper!);
+    cleanup.push(() => {
+      if (groupAlive(pgid!)) process.kill(-pgid!, "SIGKILL");
+    });
+    expect(groupAlive(pgid!)).toBe(true);
+    return { wrapper: wrapper!, pgid: pgid! };
+  }
+
+  it("serves the Worker from worker/wrangler.jsonc, and leaves nothing running once its parent is stopped", async () => {
+    // `sh -c` dies on SIGTERM without passing it on, as under `npm run`.
+    const { port, shell } = await startDev((port) => `node worker/dev.mjs --port ${port} --ip 127.0.0.1`);
+    cleanup.push(() => shell.kill("SIGKILL"));
+    const health = await fetch(`http://127.0.0.1:${port}/health`);
+    expect(await health.json()).toEqual({ status: "ok", version: "dev" });
+    const { pgid } = processes(shell.pid!);
+    shell.kill("SIGTERM");
+    await expect.poll(() => groupAlive(pgid), { timeout: 15_000, interval: 100 }).toBe(false);
+  }, 120_000);
+
+  it("leaves nothing running once it is stopped itself (SIGTERM, or SIGINT from Ctrl-C)", async () => {
+    for (const signal of ["SIGTERM", "SIGINT"] as const) {
+      const { shell } = await startDev((port) => `node worker/dev.mjs --port ${port} --ip 127.0.0.1; true`);
+      cleanup.push(() => shell.kill("SIGKILL"));
+      const { wrapper, pgid } = processes(shell.pid!);
+      process.kill(wrapper, signal);
+      await expect.poll(() => groupAlive(pgid), { timeout: 15_000, interval: 100 }).toBe(false);
+    }
+  }, 180_000);
 });

@@ -8,10 +8,14 @@ import {
   captureLogs,
   chatRequest,
   completion,
+  controlledBody,
+  errorBody,
   fakeProvider,
   inspect,
   providerJson,
+  testEnv,
 } from "./helpers";
+import { createWorker } from "../../worker/src/app";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -79,6 +83,34 @@ describe("POST /v1/chat/completions forwarding", () => {
       stream: false,
       upstreamStatus: 200,
     });
+  });
+
+  it("relays an answer of declared length whole", async () => {
+    const text = JSON.stringify(completion("Hi there"));
+    fakeProvider(
+      () =>
+        new Response(text, {
+          headers: { "Content-Type": "application/json", "Content-Length": String(text.length) },
+        }),
+    );
+    const seen = await inspect(await callWorker(chatRequest(HELLO)));
+    expect(seen.status).toBe(200);
+    expect(seen.text).toBe(text);
+  });
+
+  it("answers 502 for an answer declared larger than 4 MiB, without reading it", async () => {
+    const body = controlledBody();
+    fakeProvider(
+      () =>
+        new Response(body.body, {
+          headers: { "Content-Type": "application/json", "Content-Length": String(5 * 1024 * 1024) },
+        }),
+    );
+    const seen = await inspect(await createWorker().fetch(chatRequest(HELLO), testEnv()));
+    expect(seen.status).toBe(502);
+    expect(seen.json).toEqual(
+      errorBody("provider_error", "The LLM provider's answer exceeds 4194304 bytes", "upstream_error"),
+    );
   });
 
   it("forwards an allowed non-default model as given", async () => {

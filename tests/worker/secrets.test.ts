@@ -119,19 +119,26 @@ describe("PROVIDER_KEY never leaves the Worker", () => {
   });
 
   it.each([
-    ["the key", KEY],
-    ["Bearer <key>", `Bearer ${KEY}`],
-  ])("withholds a 2xx JSON answer carrying %s: 502, nothing of the answer", async (_name, secret) => {
-    fakeProvider(() => providerJson(200, completion(`Your header was Authorization: ${secret}`)));
-    const seen = await inspect(await callWorker(chatRequest(HELLO)));
-    expect(seen.status).toBe(502);
-    expect(seen.json).toEqual(errorBody("provider_answer_withheld", WITHHELD_MESSAGE, "upstream_error"));
-    expect(JSON.parse(logs.lines.at(-1) ?? "")).toMatchObject({
-      status: 502,
-      upstreamStatus: 200,
-      withheld: "provider_answer_withheld",
-    });
-  });
+    ["the key", KEY, false],
+    ["Bearer <key>", `Bearer ${KEY}`, false],
+    ["the key (declared length)", KEY, true],
+    ["Bearer <key> (declared length)", `Bearer ${KEY}`, true],
+  ])(
+    "withholds a 2xx JSON answer carrying %s: 502, nothing of the answer",
+    async (_name, secret, declared) => {
+      const text = JSON.stringify(completion(`Your header was Authorization: ${secret}`));
+      const length: Record<string, string> = declared ? { "Content-Length": String(text.length) } : {};
+      fakeProvider(() => new Response(text, { headers: { "Content-Type": "application/json", ...length } }));
+      const seen = await inspect(await callWorker(chatRequest(HELLO)));
+      expect(seen.status).toBe(502);
+      expect(seen.json).toEqual(errorBody("provider_answer_withheld", WITHHELD_MESSAGE, "upstream_error"));
+      expect(JSON.parse(logs.lines.at(-1) ?? "")).toMatchObject({
+        status: 502,
+        upstreamStatus: 200,
+        withheld: "provider_answer_withheld",
+      });
+    },
+  );
 
   it("withholds a 2xx JSON answer whose key is split over every pair of chunks", async () => {
     const text = JSON.stringify(completion(`leak: Bearer ${KEY} end`));

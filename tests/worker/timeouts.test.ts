@@ -51,6 +51,22 @@ describe("timeouts and disconnects", () => {
     await body.canceled;
   });
 
+  it("answers 504 JSON when an answer of declared length stalls, and aborts the call", async () => {
+    const body = controlledBody();
+    const provider = fakeProvider(
+      () =>
+        new Response(body.body, { headers: { "Content-Type": "application/json", "Content-Length": "400" } }),
+    );
+    const pending = createWorker().fetch(chatRequest(HELLO), testEnv(SHORT));
+    body.write('{"id": "chatcmpl-1", "choices": [');
+    const seen = await inspect(await pending);
+    expect(seen.status).toBe(504);
+    expect(seen.json).toEqual(
+      errorBody("provider_timeout", "The LLM provider did not answer in time; retry later", "upstream_error"),
+    );
+    expect(provider.calls[0]?.signal?.aborted).toBe(true);
+  });
+
   it("ends a stream that goes silent with an SSE error event, and cancels the provider's stream", async () => {
     const body = controlledBody();
     fakeProvider(() => sseResponse(body.body));

@@ -165,7 +165,7 @@ export function createWorker(deps: WorkerDeps = {}): ExportedHandler<WorkerEnv> 
       });
       return { response: new Response(relayed, { status: upstream.status, headers }), fields };
     }
-    const answer = await relayAnswer(upstream, keyBytes, config.streamIdleTimeoutMs);
+    const answer = await relayAnswer(upstream, keyBytes, config.streamIdleTimeoutMs, outcome.abort);
     if (!answer.ok) {
       return { response: fromError(answer.error), fields: { ...fields, withheld: answer.error.code } };
     }

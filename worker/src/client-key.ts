@@ -11,49 +11,31 @@
 export const UNKNOWN_CLIENT = "unknown";
 
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-const HEXTET = /^[0-9a-f]{1,4}$/;
 
-/** The four octets of a dotted-quad IPv4 address, or undefined. */
+/** The four octets of a dotted-quad IPv4 address (decimal, leading zeros allowed), or undefined. */
 function parseIpv4(text: string): number[] | undefined {
   const match = IPV4.exec(text);
-  if (match === null) return undefined;
-  const octets = match.slice(1).map(Number);
-  return octets.every((octet) => octet <= 255) ? octets : undefined;
+  const octets = match?.slice(1).map(Number);
+  return octets?.every((octet) => octet <= 255) ? octets : undefined;
 }
 
-/** The eight 16-bit groups of an IPv6 address (zone and brackets already removed), or undefined. */
+/**
+ * The eight 16-bit groups of an IPv6 address, or undefined. The URL parser validates the address and
+ * writes it in its one canonical form (lowercase, zeros compressed, an embedded IPv4 part in hex),
+ * which leaves only the `::` to expand.
+ */
 function parseIpv6(text: string): number[] | undefined {
-  let head = text;
-  let embedded: number[] = [];
-  const lastColon = text.lastIndexOf(":");
-  if (text.includes(".", lastColon)) {
-    const octets = parseIpv4(text.slice(lastColon + 1));
-    if (octets === undefined) return undefined;
-    embedded = [(octets[0]! << 8) | octets[1]!, (octets[2]! << 8) | octets[3]!];
-    head = text.slice(0, lastColon + 1);
-    // "::1.2.3.4" leaves "::", "a::1.2.3.4" leaves "a::", "a:b:c:d:e:f:1.2.3.4" leaves "a:…:f:".
-    if (!head.endsWith("::")) head = head.slice(0, -1);
+  let host: string;
+  try {
+    host = new URL(`http://[${text}]/`).hostname.slice(1, -1);
+  } catch {
+    return undefined;
   }
-  const halves = head.split("::");
-  if (halves.length > 2) return undefined;
-  const groups = (part: string): number[] | undefined => {
-    if (part === "") return [];
-    const out: number[] = [];
-    for (const piece of part.split(":")) {
-      if (!HEXTET.test(piece)) return undefined;
-      out.push(Number.parseInt(piece, 16));
-    }
-    return out;
-  };
-  const left = groups(halves[0]!);
-  const right = halves.length === 2 ? groups(halves[1]!) : [];
-  if (left === undefined || right === undefined) return undefined;
-  const given = left.length + right.length + embedded.length;
-  if (halves.length === 2) {
-    if (given > 7) return undefined;
-    return [...left, ...new Array<number>(8 - given).fill(0), ...right, ...embedded];
-  }
-  return given === 8 ? [...left, ...embedded] : undefined;
+  const [head = "", tail] = host.split("::");
+  const groups = (part: string): number[] => (part === "" ? [] : part.split(":").map((g) => parseInt(g, 16)));
+  const left = groups(head);
+  const right = tail === undefined ? [] : groups(tail);
+  return [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
 }
 
 export function clientKey(address: string | null): string {
@@ -62,6 +44,7 @@ export function clientKey(address: string | null): string {
   const ipv4 = parseIpv4(text);
   if (ipv4 !== undefined) return ipv4.join(".");
   if (text.startsWith("[") && text.endsWith("]")) text = text.slice(1, -1);
+  // A zone ("%eth0") names the receiving interface, not the client.
   const zone = text.indexOf("%");
   if (zone !== -1) text = text.slice(0, zone);
   const groups = parseIpv6(text);

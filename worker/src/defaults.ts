@@ -78,8 +78,9 @@ export type WorkerVarName =
  *   `messages` always); a request with any other field is refused with 400 `unsupported_parameter`
  *   (refused rather than dropped, so a client never silently gets a different request than it sent).
  * - PROVIDER_TIMEOUT_MS: time to the provider's response headers → 504 `provider_timeout`.
- * - STREAM_IDLE_TIMEOUT_MS: longest silence within the provider's response body; a stream then ends
- *   with an SSE error event, a JSON answer with 504.
+ * - STREAM_IDLE_TIMEOUT_MS: longest silence between two chunks of a streamed answer (the stream then
+ *   ends with an SSE error event), and the time a non-streamed answer's body has to arrive whole
+ *   after its headers (else 504 `provider_timeout`).
  * - VERSION: reported by GET /health.
  */
 export const WORKER_VAR_DEFAULTS: Readonly<Record<WorkerVarName, string>> = {

@@ -52,33 +52,33 @@ export async function callProvider(call: ProviderCall, fetchImpl: typeof fetch):
   const controller = new AbortController();
   const abort = (): void => controller.abort();
   const client = call.signal;
-  const clientGone = (): boolean => client?.aborted === true;
-  if (clientGone()) return { kind: "client_gone" };
+  if (client?.aborted === true) return { kind: "client_gone" };
   client?.addEventListener("abort", abort);
+  // The timer aborts the call (fetch then rejects); one timer and no extra promise per request.
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    abort();
+  }, call.timeoutMs);
   try {
-    const result = await within(
-      fetchImpl(call.url, {
-        method: "POST",
-        headers: {
-          Authorization: `Bearer ${call.key}`,
-          "Content-Type": "application/json",
-          Accept: call.stream ? "text/event-stream" : "application/json",
-        },
-        body: call.body,
-        // Never follow a redirect: it would carry the request (and the key) somewhere else.
-        redirect: "manual",
-        signal: controller.signal,
-      }),
-      call.timeoutMs,
-    );
-    if (result === TIMEOUT) {
-      abort();
-      return { kind: "timeout" };
-    }
-    return { kind: "response", upstream: result, abort };
+    const upstream = await fetchImpl(call.url, {
+      method: "POST",
+      headers: {
+        Authorization: `Bearer ${call.key}`,
+        "Content-Type": "application/json",
+        Accept: call.stream ? "text/event-stream" : "application/json",
+      },
+      body: call.body,
+      // Never follow a redirect: it would carry the request (and the key) somewhere else.
+      redirect: "manual",
+      signal: controller.signal,
+    });
+    return { kind: "response", upstream, abort };
   } catch {
     // The error text may quote the request: never passed on, never logged.
-    return { kind: clientGone() ? "client_gone" : "unreachable" };
+    return { kind: timedOut ? "timeout" : controller.signal.aborted ? "client_gone" : "unreachable" };
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -93,30 +93,42 @@ export function passedHeaders(upstream: Response, key: string, into: Headers): H
 
 type ReadResult = { ok: true; bytes: Uint8Array } | { ok: false; error: ApiError };
 
-/** Reads a body whole, with at most `idleMs` of silence between chunks and at most `max` bytes. */
+/**
+ * Reads a body whole within `deadlineMs` and at most `max` bytes; past the deadline the body is
+ * cancelled and `onTimeout` called. One timer for the whole body: a JSON answer arrives at once.
+ */
 async function readAll(
   body: ReadableStream<Uint8Array> | null,
-  idleMs: number,
+  deadlineMs: number,
   max: number,
+  onTimeout: () => void = () => undefined,
 ): Promise<ReadResult> {
   if (body === null) return { ok: true, bytes: new Uint8Array(0) };
   const reader = body.getReader();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    onTimeout();
+    discard(reader);
+  }, deadlineMs);
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {
     for (;;) {
-      const result = await within(reader.read(), idleMs);
-      if (result === TIMEOUT || (!result.done && (size += result.value.byteLength) > max)) {
+      const { done, value } = await reader.read();
+      if (timedOut) return { ok: false, error: PROVIDER_TIMEOUT };
+      if (done) return { ok: true, bytes: concat(chunks, size) };
+      if ((size += value.byteLength) > max) {
         discard(reader);
-        return { ok: false, error: result === TIMEOUT ? PROVIDER_TIMEOUT : ANSWER_TOO_LARGE };
+        return { ok: false, error: ANSWER_TOO_LARGE };
       }
-      if (result.done) break;
-      chunks.push(result.value);
+      chunks.push(value);
     }
   } catch {
-    return { ok: false, error: PROVIDER_STREAM_FAILED };
+    return { ok: false, error: timedOut ? PROVIDER_TIMEOUT : PROVIDER_STREAM_FAILED };
+  } finally {
+    clearTimeout(timer);
   }
-  return { ok: true, bytes: concat(chunks, size) };
 }
 
 /**
@@ -126,9 +138,17 @@ async function readAll(
 export async function relayAnswer(
   upstream: Response,
   keyBytes: Uint8Array,
-  idleMs: number,
-): Promise<{ ok: true; bytes: Uint8Array } | { ok: false; error: ApiError }> {
-  const read = await readAll(upstream.body, idleMs, MAX_ANSWER_BYTES);
+  deadlineMs: number,
+  abortUpstream: () => void,
+): Promise<ReadResult> {
+  let read: ReadResult;
+  if (Number(upstream.headers.get("Content-Length")) > MAX_ANSWER_BYTES) {
+    abortUpstream();
+    discard(upstream.body);
+    read = { ok: false, error: ANSWER_TOO_LARGE };
+  } else {
+    read = await readAll(upstream.body, deadlineMs, MAX_ANSWER_BYTES, abortUpstream);
+  }
   if (!read.ok) return read;
   if (indexOfBytes(read.bytes, keyBytes) !== -1) return { ok: false, error: ANSWER_WITHHELD };
   return read;
