@@ -118,6 +118,13 @@ describe("readStackConfigMap", () => {
     expect(message.split("\n")).toHaveLength(1);
   });
 
+  it("refuses a misspelt top-level key, which would drop the whole config", () => {
+    const dir = fixture("confg:\n  scoped-edge:environment: dev\n");
+    expect(() => readStackConfigMap(dir, "qa")).toThrow(
+      `${join(dir, "Pulumi.qa.yaml")}: "confg" is not a stack file setting (did you mean config?); a stack file holds config, secretsprovider, encryptionsalt, encryptedkey, environment`,
+    );
+  });
+
   it("lists every Pulumi.<stack>.yaml as a stack", () => {
     expect(listStacks(ROOT)).toEqual(["dev", "prod", "staging"]);
   });

@@ -11,6 +11,7 @@ import { parse, YAMLParseError } from "yaml";
 
 import { looksSecret } from "../../lib/quote-value";
 import { escapeControl } from "../../lib/text";
+import { closestNames } from "../../policies/lib/permission-catalog";
 import { secretWordsInName } from "../../policies/lib/secret-patterns";
 
 /** What a `secure:` value becomes offline: never the ciphertext, never a real secret. */
@@ -23,6 +24,15 @@ export interface StackConfigMap {
   readonly config: Record<string, string>;
   readonly secretKeys: Set<string>;
 }
+
+/** The top-level keys of a Pulumi stack file (the CLI's workspace.ProjectStack). */
+export const STACK_FILE_KEYS: readonly string[] = [
+  "config",
+  "secretsprovider",
+  "encryptionsalt",
+  "encryptedkey",
+  "environment",
+];
 
 export class StackFileError extends Error {
   override readonly name = "StackFileError";
@@ -153,6 +163,14 @@ export function readStackConfigMap(root: string, stack: string): StackConfigMap 
 
   const stackDoc = readYaml(stackFile) ?? {};
   if (!isRecord(stackDoc)) throw new StackFileError(`${stackFile} must be a YAML mapping`);
+  for (const key of Object.keys(stackDoc)) {
+    if (!STACK_FILE_KEYS.includes(key)) {
+      throw new StackFileError(
+        `${stackFile}: ${JSON.stringify(escapeControl(key))} is not a stack file setting (did you mean ` +
+          `${closestNames(key, STACK_FILE_KEYS, 1)[0]}?); a stack file holds ${STACK_FILE_KEYS.join(", ")}`,
+      );
+    }
+  }
   const stackConfig = stackDoc.config ?? {};
   if (!isRecord(stackConfig)) throw new StackFileError(`${stackFile}: config must be a mapping`);
   for (const [key, value] of Object.entries(stackConfig)) {
