@@ -593,7 +593,7 @@ export function parseStackConfig(
     }
   }
 
-  problems.push(...crossFieldProblems(values, stack, context.now ?? currentTime()));
+  problems.push(...crossFieldProblems(values, stack, () => context.now ?? currentTime()));
   if (problems.length > 0) throw new ConfigError(stack, problems);
   return assemble(values as Required<Parsed>, stack);
 }
@@ -601,7 +601,7 @@ export function parseStackConfig(
 type Parsed = { [K in ProjectKey]?: z.output<(typeof PROJECT_KEYS)[K]> };
 
 /** Rules that involve more than one value. */
-function crossFieldProblems(values: Parsed, stack: string, now: Date): ConfigProblem[] {
+function crossFieldProblems(values: Parsed, stack: string, now: () => Date): ConfigProblem[] {
   return [
     ...zoneProblems(values, stack),
     ...lifetimeProblems(values, stack),
@@ -777,11 +777,12 @@ function lifetimeProblems(values: Parsed, stack: string): ConfigProblem[] {
 }
 
 /** tokenNotBefore must precede the expiry of the token the program mints now. */
-function notBeforeProblems(values: Parsed, stack: string, now: Date): ConfigProblem[] {
+function notBeforeProblems(values: Parsed, stack: string, clock: () => Date): ConfigProblem[] {
   const { tokenNotBefore, tokenTtlDays, rotationDays, rotationGraceDays } = values;
   if (!tokenNotBefore || tokenTtlDays === undefined || rotationDays === undefined) return [];
   const notBefore = parseInstant(tokenNotBefore);
   if (notBefore === undefined) return [];
+  const now = clock();
   const window = rotationWindow(now, {
     rotationDays,
     ttlDays: tokenTtlDays,
