@@ -97,6 +97,11 @@ export = async () => {
   const secrets = new pulumi.Config();
   const providerKey = secrets.requireSecret("providerKey");
   const githubToken = new pulumi.Config("github").getSecret("token");
+  // The admin credential and API base URL the Cloudflare provider uses, for the WorkerSecret too
+  // (without cloudflare:apiToken both read CLOUDFLARE_API_TOKEN from pulumi's environment).
+  const cloudflareConfig = new pulumi.Config("cloudflare");
+  const adminApiToken = cloudflareConfig.getSecret("apiToken");
+  const apiBaseUrl = cloudflareConfig.get("baseUrl");
 
   // ---- resources: nothing above this line registers anything ----------------------------------
 
@@ -115,6 +120,8 @@ export = async () => {
         ? { VERSION: bundle.sha256.slice(0, 12), ...config.worker.vars }
         : config.worker.vars,
     providerKey,
+    ...(adminApiToken === undefined ? {} : { adminApiToken }),
+    ...(apiBaseUrl === undefined ? {} : { apiBaseUrl }),
     rateLimit: config.worker.rateLimit,
     zones: config.zones.map((zone) => ({
       zoneId: zone.id,

@@ -4,6 +4,7 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 
 import { WORKER_BINDINGS } from "../worker/src/defaults";
+import { WorkerSecret } from "./worker-secret";
 
 /** Binding names the Worker reads; worker/src/defaults.ts is their single source. */
 export const KV_BINDING = WORKER_BINDINGS.kv;
@@ -22,7 +23,9 @@ export const R2_BINDING: string = (WORKER_BINDINGS as { assets?: string }).asset
  * included, into `Workers.Scripts.Update`), and @pulumi/cloudflare 6.22.1 has no settings-only or
  * secrets-only Worker resource. So with `codeDeployedBy: ci` every one of them is ignored after
  * creation: a change of any would re-upload Pulumi's first bundle over CI's code. Vars and bindings
- * then reach the live Worker through the deploy contract on CI's next `wrangler deploy`.
+ * then reach the live Worker through the deploy contract on CI's next `wrangler deploy`; PROVIDER_KEY
+ * is no binding of the script then but a WorkerSecret of its own (components/worker-secret.ts), which
+ * sets it through the secrets endpoint without touching the code.
  */
 export const CI_OWNED_SCRIPT_INPUTS = [
   "content",
@@ -68,8 +71,18 @@ export interface EdgeWorkerArgs {
   readonly compatibilityFlags: pulumi.Input<readonly pulumi.Input<string>[]>;
   /** Plain-text vars, bound as plain_text. */
   readonly vars: pulumi.Input<Record<string, pulumi.Input<string>>>;
-  /** PROVIDER_KEY, bound as secret_text; kept a Pulumi secret whatever is passed. */
+  /**
+   * PROVIDER_KEY; kept a Pulumi secret whatever is passed. A secret_text binding of the script with
+   * `codeDeployedBy: pulumi`; a WorkerSecret with `ci` (so a new key reaches the Worker on `pulumi up`).
+   */
   readonly providerKey: pulumi.Input<string>;
+  /**
+   * The admin credential for the WorkerSecret (`cloudflare:apiToken`); kept a Pulumi secret. Absent:
+   * CLOUDFLARE_API_TOKEN from pulumi's environment, as the Cloudflare provider reads it.
+   */
+  readonly adminApiToken?: pulumi.Input<string>;
+  /** Cloudflare API base URL for the WorkerSecret (`cloudflare:baseUrl`); default Cloudflare's. */
+  readonly apiBaseUrl?: pulumi.Input<string>;
   /** The Rate Limiting binding's namespace and simple limit. */
   readonly rateLimit: EdgeWorkerRateLimit;
   /** Zones with their routes and custom hostnames. */
@@ -130,19 +143,24 @@ export class EdgeWorker extends pulumi.ComponentResource {
             childOpts,
           );
 
+    // One owner of PROVIDER_KEY in each mode: the script's binding list when Pulumi deploys the code,
+    // the WorkerSecret below when CI does (the script's bindings are ignored after creation then).
+    const providerKeyBinding = args.codeDeployedBy === "pulumi";
     // One Output over every value (pulumi.output unwraps nested Inputs): the binding list is secret
-    // because PROVIDER_KEY is, and depends on the KV namespace and the bucket.
+    // when it holds PROVIDER_KEY, and depends on the KV namespace and the bucket.
     const bindings = pulumi
       .output({
         kvNamespaceId: kv.id,
-        providerKey: pulumi.secret(args.providerKey),
+        providerKey: providerKeyBinding ? pulumi.secret(args.providerKey) : undefined,
         rateLimit: args.rateLimit,
         vars: args.vars,
         bucketName: bucket?.name,
       })
       .apply(({ kvNamespaceId, providerKey, rateLimit, vars, bucketName }) => [
         { name: KV_BINDING, type: "kv_namespace", namespaceId: kvNamespaceId },
-        { name: PROVIDER_KEY_BINDING, type: "secret_text", text: providerKey },
+        ...(providerKey === undefined
+          ? []
+          : [{ name: PROVIDER_KEY_BINDING, type: "secret_text", text: providerKey }]),
         {
           name: RATE_LIMITER_BINDING,
           type: "ratelimit",
@@ -171,6 +189,24 @@ export class EdgeWorker extends pulumi.ComponentResource {
         ? pulumi.mergeOptions(childOpts, { ignoreChanges: [...CI_OWNED_SCRIPT_INPUTS] })
         : childOpts,
     );
+
+    if (!providerKeyBinding) {
+      new WorkerSecret(
+        `${name}-provider-key`,
+        {
+          accountId: args.accountId,
+          scriptName: script.scriptName,
+          secretName: PROVIDER_KEY_BINDING,
+          value: args.providerKey,
+          ...(args.adminApiToken === undefined ? {} : { apiToken: args.adminApiToken }),
+          ...(args.apiBaseUrl === undefined ? {} : { apiBaseUrl: args.apiBaseUrl }),
+        },
+        // retainOnDelete: the secret lives and dies with the script. Without it, switching to
+        // codeDeployedBy: pulumi would delete the secret *after* the script's update has bound the key
+        // (deletions run last), leaving the Worker without PROVIDER_KEY and Pulumi seeing no diff.
+        pulumi.mergeOptions(childOpts, { dependsOn: [script], retainOnDelete: true }),
+      );
+    }
 
     const routes =
       args.routesDeployedBy === "ci"

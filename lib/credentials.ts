@@ -86,7 +86,7 @@ export function requiredAdminGrants(config: AdminConfig): AdminGrant[] {
     "Workers Scripts Write",
     account,
     config.codeDeployedBy === "ci"
-      ? "creates the Worker script with its bindings, vars and PROVIDER_KEY (first version only)"
+      ? "creates the Worker script with its bindings and vars (first version only), and sets PROVIDER_KEY through the Worker's secrets endpoint on every change (worker-put-script-secret), which keeps CI's code"
       : "deploys the Worker script: code, bindings, vars and PROVIDER_KEY",
   );
   add("Workers KV Storage Write", account, "creates the Worker's KV namespace");
@@ -195,11 +195,13 @@ export function credentialsTable(input: CredentialsInput): CredentialRow[] {
   rows.push({
     credential: "runtime key (PROVIDER_KEY)",
     purpose: "lets the Worker call its LLM provider",
-    livesIn: `Worker secret binding PROVIDER_KEY on script ${input.workerName} (from the secret scoped-edge:providerKey)`,
+    livesIn: input.deployToken
+      ? `Worker secret PROVIDER_KEY on script ${input.workerName}, set by Pulumi through the secrets endpoint (never in CI's wrangler config) from the secret scoped-edge:providerKey`
+      : `Worker secret binding PROVIDER_KEY on script ${input.workerName} (from the secret scoped-edge:providerKey)`,
     readBy: `the Worker ${input.workerName} only; never CI, never the browser`,
     expires: "as the provider sets it",
     rotation: input.deployToken
-      ? "pulumi config set --secret scoped-edge:providerKey <new key>; then push it without touching the code: wrangler secret put PROVIDER_KEY (admin credential), see docs/ARCHITECTURE.md#ownership"
+      ? "by hand: pulumi config set --secret scoped-edge:providerKey <new key>; pulumi up (sets the secret, keeps CI's code)"
       : "by hand: pulumi config set --secret scoped-edge:providerKey <new key>; pulumi up",
   });
   return rows;

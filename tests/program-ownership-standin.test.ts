@@ -6,13 +6,16 @@
  *
  * The stand-in starts from the script exactly as the program's WorkersScript inputs describe it
  * (the provider's multipart metadata uses the API's snake_case field names: namespace_id,
- * bucket_name). After the deploy the Worker runs CI's code with every binding, var and secret the
- * program set; the second run asks for no change, so CI's code stays.
+ * bucket_name), then PROVIDER_KEY is set by the program's WorkerSecret provider itself, run for real
+ * with a token holding exactly the admin grants the program reports. After the deploy the Worker runs
+ * CI's code with every binding, var and secret the program set; the second run asks for no change,
+ * so CI's code stays; a rotated key reaches the Worker and CI's code still stays.
  */
 import path from "node:path";
 
 import { afterAll, describe, expect, it } from "vitest";
 
+import { workerSecretProvider, type WorkerSecretState } from "../components/worker-secret-provider";
 import { WRANGLER_CONFIG_VARIABLE_NAME } from "../lib/credentials";
 import { loadStackConfig } from "../tools/verify/stack";
 import {
@@ -22,6 +25,7 @@ import {
   workersRoutes,
   type WorkerBinding,
 } from "./standin/routes/workers";
+import { workerSecretRoutes } from "./standin/routes/worker-secrets";
 import { startStandin, type Standin } from "./standin/server";
 import { WORKER_SOURCE, wranglerProject, type WranglerProject } from "./wrangler/run-wrangler";
 import {
@@ -36,6 +40,7 @@ import {
 
 const ROOT = path.resolve(__dirname, "..");
 const TOKEN = "ci-deploy-token-from-the-github-secret";
+const ADMIN_TOKEN = "admin-credential-of-the-pulumi-stack";
 
 /** A WorkersScript binding input (camelCase) as the provider sends it to the API (snake_case). */
 function apiBinding(binding: Record<string, unknown>): WorkerBinding {
@@ -76,7 +81,7 @@ describe("pulumi up, a real CI deploy, pulumi up again (dev stack)", () => {
     ).map(({ permission, resource }) => ({ permission, resource }));
 
     const standin = await startStandin({
-      routes: workersRoutes(),
+      routes: [...workersRoutes(), ...workerSecretRoutes().filter((route) => route.method !== "PUT")],
       state: newWorkersState(
         config.zones.map((zone) => ({ id: zone.id, name: zone.name, accountId: config.accountId })),
       ),
@@ -89,6 +94,26 @@ describe("pulumi up, a real CI deploy, pulumi up again (dev stack)", () => {
       content: script.inputs["content"] as string,
       compatibilityDate: script.inputs["compatibilityDate"] as string,
     });
+    // pulumi up's WorkerSecret, with exactly the admin grants the program reports.
+    const adminGrants = (first.outputs!["adminPermissions"] as { permission: string; resource?: string }[])
+      .filter((grant) => grant.resource !== undefined)
+      .map(({ permission, resource }) => ({ permission, resource: resource! }));
+    standin.addToken({ value: ADMIN_TOKEN, grants: adminGrants });
+    const { __provider: _code, ...secretInputs } = only(first, TYPES.workerSecret).inputs;
+    const secretState = {
+      ...Object.fromEntries(
+        Object.entries(secretInputs).map(([key, value]) => [key, unwrapSecret(value)[0]]),
+      ),
+      apiToken: ADMIN_TOKEN,
+      apiBaseUrl: standin.baseUrl,
+    } as WorkerSecretState;
+    await workerSecretProvider.create(secretState);
+    const afterUp = scriptOf(standin.state, config.accountId, config.worker.name)!.current;
+    expect(afterUp.modules).toEqual({ "index.js": script.inputs["content"] });
+    expect(byName(afterUp.bindings)).toEqual(
+      byName([...pulumiBindings, { type: "secret_text", name: "PROVIDER_KEY", text: PROVIDER_KEY }]),
+    );
+
     const project = wranglerProject(contract, standin.baseUrl, config.accountId);
     cleanup.push({ standin, project });
 
@@ -99,7 +124,7 @@ describe("pulumi up, a real CI deploy, pulumi up again (dev stack)", () => {
     // wrangler bundles the app's source; its text is in the one module it uploads.
     expect(Object.values(live.current.modules)).toEqual([expect.stringContaining("app code from CI")]);
     expect(WORKER_SOURCE).toContain("app code from CI");
-    expect(byName(live.current.bindings)).toEqual(byName(pulumiBindings));
+    expect(byName(live.current.bindings)).toEqual(byName(afterUp.bindings));
     expect(live.current.bindings).toContainEqual({
       type: "secret_text",
       name: "PROVIDER_KEY",
@@ -109,5 +134,21 @@ describe("pulumi up, a real CI deploy, pulumi up again (dev stack)", () => {
     const second = await runStack("dev");
     expect(second.error).toBeUndefined();
     expect(diffRuns(first, second)).toEqual({});
+
+    // Rotation: pulumi config set --secret scoped-edge:providerKey <new>; pulumi up updates only the
+    // WorkerSecret, whose update sets the new key and keeps CI's code.
+    const rotated = "gsk_rotated_after_ci_deploy_4444";
+    const third = await runStack("dev", { set: { "scoped-edge:providerKey": rotated } });
+    expect(diffRuns(second, third)).toEqual({ [only(third, TYPES.workerSecret).urn]: ["value"] });
+    const ciCode = live.current.modules;
+    await workerSecretProvider.update!("id", secretState, { ...secretState, value: rotated });
+    const afterRotation = scriptOf(standin.state, config.accountId, config.worker.name)!.current;
+    expect(afterRotation.modules).toEqual(ciCode);
+    expect(byName(afterRotation.bindings)).toEqual(
+      byName([
+        ...afterUp.bindings.filter((binding) => binding.name !== "PROVIDER_KEY"),
+        { type: "secret_text", name: "PROVIDER_KEY", text: rotated },
+      ]),
+    );
   }, 180_000);
 });

@@ -109,9 +109,15 @@ describe("codeDeployedBy: ci (the default)", () => {
     const first = await runStack("dev");
     expect(first.error).toBeUndefined();
 
+    // After pulumi up the Worker has the script's bindings and the secret its WorkerSecret set
+    // through the secrets endpoint (run for real in tests/worker-secret.test.ts).
+    const [scriptBindings] = unwrapSecret(only(first, TYPES.script).inputs["bindings"]);
+    const [providerKey] = unwrapSecret(only(first, TYPES.workerSecret).inputs["value"]);
+    const pulumiBindings: ScriptBinding[] = [
+      ...(scriptBindings as ScriptBinding[]),
+      { name: "PROVIDER_KEY", type: "secret_text", text: providerKey },
+    ];
     // The CI deploy with the published contract keeps every binding, var and secret Pulumi set.
-    const [liveBindings] = unwrapSecret(only(first, TYPES.script).inputs["bindings"]);
-    const pulumiBindings = liveBindings as ScriptBinding[];
     const afterDeploy = bindingsAfterCiDeploy(pulumiBindings, contractOf(first));
     expect(byName(afterDeploy)).toEqual(byName(pulumiBindings));
     expect(afterDeploy).toContainEqual({ name: "PROVIDER_KEY", type: "secret_text", text: PROVIDER_KEY });
@@ -149,6 +155,72 @@ describe("codeDeployedBy: ci (the default)", () => {
     });
     const withoutIgnore = { ...only(second, TYPES.script), ignoreChanges: [] };
     expect(changedInputs(only(first, TYPES.script), withoutIgnore)).toEqual(["bindings"]);
+  });
+});
+
+describe("PROVIDER_KEY: one owner in each mode", () => {
+  it("codeDeployedBy ci: a WorkerSecret owns it, the script has no such binding", async () => {
+    const run = await runStack("dev");
+    expect(run.error).toBeUndefined();
+    const [bindings] = unwrapSecret(only(run, TYPES.script).inputs["bindings"]);
+    expect((bindings as ScriptBinding[]).map((binding) => binding.name)).toEqual([
+      "CONFIG_KV",
+      "RATE_LIMITER",
+      "ALLOWED_ORIGINS",
+    ]);
+    expect(unwrapSecret(only(run, TYPES.workerSecret).inputs["value"])).toEqual([PROVIDER_KEY, true]);
+    // Switching to codeDeployedBy pulumi drops the WorkerSecret after the script has bound the key:
+    // retained, so its removal never deletes the key the script now owns.
+    expect(run.retainedOnDelete.has(only(run, TYPES.workerSecret).urn)).toBe(true);
+  });
+
+  it("rotation: a new scoped-edge:providerKey and pulumi up change the WorkerSecret's value, nothing else", async () => {
+    const first = await runStack("dev");
+    const second = await runStack("dev", {
+      set: { "scoped-edge:providerKey": "gsk_rotated_key_0000111122223333" },
+    });
+    expect(second.error).toBeUndefined();
+    expect(diffRuns(first, second)).toEqual({ [only(second, TYPES.workerSecret).urn]: ["value"] });
+    expect(unwrapSecret(only(second, TYPES.workerSecret).inputs["value"])).toEqual([
+      "gsk_rotated_key_0000111122223333",
+      true,
+    ]);
+  });
+
+  it("uses the stack's cloudflare:apiToken (a secret) and cloudflare:baseUrl, as the Cloudflare provider does", async () => {
+    const adminToken = "cf_admin_token_from_stack_config_0123";
+    const run = await runStack("dev", {
+      secrets: { "cloudflare:apiToken": adminToken },
+      set: { "cloudflare:baseUrl": "https://cloudflare-proxy.example.com/client/v4" },
+    });
+    expect(run.error).toBeUndefined();
+    const { __provider: provider, value, apiToken, ...inputs } = only(run, TYPES.workerSecret).inputs;
+    expect(inputs).toEqual({
+      accountId: "0000000000000000000000000000a001",
+      scriptName: "edge-chat-dev",
+      secretName: "PROVIDER_KEY",
+      apiBaseUrl: "https://cloudflare-proxy.example.com/client/v4",
+    });
+    expect(unwrapSecret(value)).toEqual([PROVIDER_KEY, true]);
+    expect(unwrapSecret(apiToken)).toEqual([adminToken, true]);
+    expect(String(provider)).not.toContain(adminToken);
+    // Nowhere else in plain.
+    for (const resource of run.resources)
+      for (const [key, input] of Object.entries(resource.inputs))
+        if (!unwrapSecret(input)[1])
+          expect(JSON.stringify(input) ?? "", `${resource.name}.${key}`).not.toContain(adminToken);
+  });
+
+  it("codeDeployedBy pulumi: the script's secret_text binding owns it, no WorkerSecret", async () => {
+    const run = await runStack("dev", { set: { "scoped-edge:codeDeployedBy": "pulumi" } });
+    expect(run.error).toBeUndefined();
+    expect(ofType(run, TYPES.workerSecret)).toEqual([]);
+    const [bindings, secret] = unwrapSecret(only(run, TYPES.script).inputs["bindings"]);
+    expect(secret).toBe(true);
+    expect((bindings as ScriptBinding[]).filter((binding) => binding.name === "PROVIDER_KEY")).toEqual([
+      { name: "PROVIDER_KEY", type: "secret_text", text: PROVIDER_KEY },
+    ]);
+    expect(run.retainedOnDelete.size).toBe(0);
   });
 });
 

@@ -99,13 +99,14 @@ describe.each(STACKS)("committed stack $stack", (expected) => {
     await load();
     const routeCount = Object.values(expected.zones).flat().length;
     const names = programResources(run).map((resource) => `${resource.type} ${resource.name}`);
-    // 3 components, token, rotation id, script, KV, GitHub environment + secret + 2 variables,
-    // GitHub provider, routes.
-    expect(names).toHaveLength(3 + 1 + 1 + 1 + 1 + 1 + 1 + 2 + 1 + routeCount);
+    // 3 components, token, rotation id, script, PROVIDER_KEY's WorkerSecret, KV, GitHub environment
+    // + secret + 2 variables, GitHub provider, routes.
+    expect(names).toHaveLength(3 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 2 + 1 + routeCount);
     expect(ofType(run, TYPES.route)).toHaveLength(routeCount);
     for (const type of [
       TYPES.accountToken,
       TYPES.script,
+      TYPES.workerSecret,
       TYPES.kv,
       TYPES.randomId,
       TYPES.environment,
@@ -159,17 +160,17 @@ describe.each(STACKS)("committed stack $stack", (expected) => {
     expect(token.propertyDependencies["name"]).toEqual([rotation.urn]);
   });
 
-  it("creates the Worker with its config KV, rate limiter, PROVIDER_KEY as a secret and the plain vars; CI owns the code after", async () => {
+  it("creates the Worker with its config KV, rate limiter and the plain vars; CI owns the code after", async () => {
     await load();
     const bundle = await bundleWorker();
     const kv = only(run, TYPES.kv);
     expect(kv.inputs).toEqual({ accountId: expected.accountId, title: `${expected.workerName}-config` });
     const script = only(run, TYPES.script);
     const [bindings, bindingsSecret] = unwrapSecret(script.inputs["bindings"]);
-    expect(bindingsSecret).toBe(true);
+    // No PROVIDER_KEY among them (its own WorkerSecret sets it), so nothing secret.
+    expect(bindingsSecret).toBe(false);
     expect(bindings).toEqual([
       { name: "CONFIG_KV", type: "kv_namespace", namespaceId: expect.stringMatching(/^[0-9a-f]{32}$/) },
-      { name: "PROVIDER_KEY", type: "secret_text", text: PROVIDER_KEY },
       {
         name: "RATE_LIMITER",
         type: "ratelimit",
@@ -199,6 +200,32 @@ describe.each(STACKS)("committed stack $stack", (expected) => {
       "bindings",
     ]);
     expect(script.ignoreChanges).toEqual([...CI_OWNED_SCRIPT_INPUTS]);
+  });
+
+  it("sets PROVIDER_KEY through its own WorkerSecret after the script, a secret, retained on delete", async () => {
+    await load();
+    const script = only(run, TYPES.script);
+    const secret = only(run, TYPES.workerSecret);
+    const { __provider: provider, value, ...inputs } = secret.inputs;
+    expect(inputs).toEqual({
+      accountId: expected.accountId,
+      scriptName: expected.workerName,
+      secretName: "PROVIDER_KEY",
+      apiBaseUrl: "https://api.cloudflare.com/client/v4",
+    });
+    expect(unwrapSecret(value)).toEqual([PROVIDER_KEY, true]);
+    // The serialized provider (Pulumi stores it in the state): code only, no value captured.
+    expect(unwrapSecret(provider)[1]).toBe(false);
+    expect(provider).toEqual(expect.stringContaining('require("cloudflare")'));
+    expect(String(provider)).not.toContain(PROVIDER_KEY);
+    expect(secret.name).toBe("edge-provider-key");
+    expect(secret.parent).toBe(only(run, "scoped-edge:cloudflare:EdgeWorker").urn);
+    expect(secret.dependencies).toEqual([script.urn]);
+    expect(secret.propertyDependencies["scriptName"]).toEqual([script.urn]);
+    expect(secret.additionalSecretOutputs).toEqual(["value", "apiToken"]);
+    expect(secret.replaceOnChanges).toEqual([]);
+    expect(secret.ignoreChanges).toEqual([]);
+    expect([...run.retainedOnDelete]).toEqual([secret.urn]);
   });
 
   it("routes the Worker on each configured pattern of each zone", async () => {

@@ -7,7 +7,9 @@ import { isDeepStrictEqual } from "node:util";
 
 import * as pulumi from "@pulumi/pulumi";
 
+import { WORKER_SECRET_TYPE } from "../../components/worker-secret";
 import { CLOCK_ENV } from "../../lib/clock";
+import { observeRegistrations } from "../../tools/shared/pulumi-adapter";
 import {
   runProgram,
   startOfflineRuntime,
@@ -29,11 +31,15 @@ export interface StackRun {
   readonly invokes: RecordedInvoke[];
   readonly outputs: Record<string, unknown> | undefined;
   readonly error: Error | undefined;
+  /** URNs registered with `retainOnDelete` (the offline runtime does not record the option). */
+  readonly retainedOnDelete: ReadonlySet<string>;
 }
 
 export interface RunOptions {
   /** Config values to set or override (full keys). */
   readonly set?: Record<string, string>;
+  /** Config values to set as secrets (full keys), as `pulumi config set --secret` does. */
+  readonly secrets?: Record<string, string>;
   /** Config keys to remove. */
   readonly unset?: readonly string[];
   /** Keys to treat as plain text even if the stack would make them secret. */
@@ -68,11 +74,15 @@ export async function runStack(stack: string, options: RunOptions = {}): Promise
     [`${PROJECT}:providerKey`]: PROVIDER_KEY,
     "github:token": GITHUB_TOKEN,
     ...options.set,
+    ...options.secrets,
   };
   for (const key of options.unset ?? []) delete config[key];
-  const secretKeys = [...base.secretKeys, `${PROJECT}:providerKey`, "github:token"].filter(
-    (key) => !(options.plain ?? []).includes(key),
-  );
+  const secretKeys = [
+    ...base.secretKeys,
+    `${PROJECT}:providerKey`,
+    "github:token",
+    ...Object.keys(options.secrets ?? {}),
+  ].filter((key) => !(options.plain ?? []).includes(key));
   const runtime = await startOfflineRuntime({
     project: PROJECT,
     stack,
@@ -81,6 +91,12 @@ export async function runStack(stack: string, options: RunOptions = {}): Promise
     ...(options.lookupRows === undefined ? {} : { lookupRows: options.lookupRows }),
   });
   options.observe?.(runtime.resources);
+  const retainedOnDelete = new Set<string>();
+  const monitor = observeRegistrations((request) => {
+    // A field of Pulumi's RegisterResourceRequest (proto/resource_pb) the adapter does not read.
+    const retain = (request as unknown as { getRetainondelete(): boolean | undefined }).getRetainondelete();
+    if (retain === true) retainedOnDelete.add(monitor.urnOf(request));
+  });
   if (options.tokenValue !== undefined) {
     const tokenValue = options.tokenValue;
     const newResource = runtime.mocks.newResource.bind(runtime.mocks);
@@ -95,13 +111,20 @@ export async function runStack(stack: string, options: RunOptions = {}): Promise
   const program = await loadProgram();
   try {
     const outputs = await runProgram(program);
-    return { resources: runtime.resources, invokes: runtime.mocks.invokes, outputs, error: undefined };
+    return {
+      resources: runtime.resources,
+      invokes: runtime.mocks.invokes,
+      outputs,
+      error: undefined,
+      retainedOnDelete,
+    };
   } catch (error) {
     return {
       resources: runtime.resources,
       invokes: runtime.mocks.invokes,
       outputs: undefined,
       error: error as Error,
+      retainedOnDelete,
     };
   } finally {
     delete process.env[CLOCK_ENV];
@@ -201,4 +224,5 @@ export const TYPES = {
   repoVariable: "github:index/actionsVariable:ActionsVariable",
   githubProvider: "pulumi:providers:github",
   environment: "github:index/repositoryEnvironment:RepositoryEnvironment",
+  workerSecret: WORKER_SECRET_TYPE,
 } as const;
