@@ -770,8 +770,10 @@ function lifetimeProblems(values: Parsed, stack: string): ConfigProblem[] {
       key: key("tokenTtlDays"),
       problem,
       fix:
-        `${changes.join(" && ")} (then tokenTtlDays ${proposal.tokenTtlDays} <= ${max} and > rotationDays ${proposal.rotationDays} + rotationGraceDays ${proposal.rotationGraceDays}` +
-        `; keep the environment's policy config in step)`,
+        `${changes.join(" && ")} (then tokenTtlDays ${proposal.tokenTtlDays} <= ${max} and > rotationDays ${proposal.rotationDays} + rotationGraceDays ${proposal.rotationGraceDays})` +
+        (proposal.rotationDays !== rotationDays || proposal.rotationGraceDays !== rotationGraceDays
+          ? `; set rotationDays ${proposal.rotationDays} and graceDays ${proposal.rotationGraceDays} of cloudflare-token-require-rotation-headroom in policies/config/${environment}.json to match`
+          : ""),
     },
   ];
 }
