@@ -213,7 +213,10 @@ function isStackPolicy(policy: Policy): policy is StackValidationPolicy {
   return typeof (policy as StackValidationPolicy).validateStack === "function";
 }
 
-/** `policies` as Configure leaves them: each policy's level and getConfig from the request. */
+/**
+ * `policies` as Configure leaves them: each policy's level and getConfig from the request. The
+ * server builds a fresh args object for every call, so getConfig is set on it in place.
+ */
 function configured(policies: readonly Policy[], request: analyzerproto.ConfigureAnalyzerRequest): Policies {
   const entries = request.getPolicyconfigMap();
   return policies.map((policy): Policy => {
@@ -227,11 +230,11 @@ function configured(policies: readonly Policy[], request: analyzerproto.Configur
       return {
         ...policy,
         enforcementLevel,
-        validateStack: (args, report) => validate({ ...args, getConfig }, report),
+        validateStack: (args, report) => validate(Object.assign(args, { getConfig }), report),
       };
     }
     const wrap = (validate: ResourceValidation): ResourceValidation =>
-      withPulumiTypeOf(validate, (args, report) => validate({ ...args, getConfig }, report));
+      withPulumiTypeOf(validate, (args, report) => validate(Object.assign(args, { getConfig }), report));
     const validations = policy.validateResource;
     return {
       ...policy,
