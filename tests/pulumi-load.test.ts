@@ -27,5 +27,9 @@ it("loads index.ts with type checking, the project's TypeScript and ts-node, and
     tsNode: "10.9.2",
     tsNodePath: join(ROOT, "node_modules", "ts-node", "dist", "index.js"),
     exportType: "function",
+    // WorkerSecret's provider survives Pulumi's serialization of this ts-node build.
+    dynamicProvider: "check,create,delete,diff,read,update",
+    dynamicProviderRequires: true,
+    dynamicProviderRuns: "value",
   });
 }, 120_000);
