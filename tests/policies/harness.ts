@@ -13,6 +13,7 @@ import path from "node:path";
 import type { Policies } from "@pulumi/policy";
 import { specialSecretSig, specialSigKey, unknownValue } from "@pulumi/pulumi/runtime/rpc";
 
+import { POLICY_CLOCK_ENV } from "../../policies/lib/clock";
 import { POLICY_PACK_NAME } from "../../policies/rules";
 import {
   analyzeRequest as engineAnalyzeRequest,
@@ -51,14 +52,13 @@ export function loadConfig(env: "dev" | "staging" | "prod"): PackConfig {
   return JSON.parse(readFileSync(path.join(POLICIES_DIR, "config", `${env}.json`), "utf8")) as PackConfig;
 }
 
-/** `config` with `now` set for the time-based policies (as a user would set it in the config file). */
+/**
+ * `config` unchanged, with the time policies' clock pinned to `now` the way the offline plan pins
+ * it (POLICY_CLOCK_ENV): the instant is not policy config.
+ */
 export function withNow(config: PackConfig, now: string): PackConfig {
-  const result: PackConfig = { ...config };
-  for (const name of ["cloudflare-token-enforce-expiry", "cloudflare-token-require-rotation-headroom"]) {
-    const entry = result[name];
-    result[name] = typeof entry === "object" && entry !== null ? { ...entry, now } : { now };
-  }
-  return result;
+  process.env[POLICY_CLOCK_ENV] = now;
+  return config;
 }
 
 export interface Diagnostic {
