@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 
 import { closestNames, PERMISSION_GROUPS, permissionByName } from "../policies/lib/permission-catalog";
-import { DAY_MS, rotationWindow, toRfc3339 } from "../policies/lib/rotation";
+import { DAY_MS, MAX_TTL_DAYS, rotationWindow, toRfc3339 } from "../policies/lib/rotation";
 import { readConfig as readWorkerVars } from "../worker/src/config";
 import {
   COMPATIBILITY_DATE,
@@ -28,11 +28,13 @@ export const PROJECT = "scoped-edge";
 export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
-/** The longest a deploy token may live in each environment. */
-export const MAX_TTL_DAYS: Readonly<Record<Environment, number>> = { dev: 90, staging: 60, prod: 30 };
+export { MAX_TTL_DAYS };
+
+/** The R2 binding's name (the Worker reads WORKER_BINDINGS.assets when it declares one). */
+export const R2_BINDING_NAME: string = (WORKER_BINDINGS as { assets?: string }).assets ?? "ASSETS_BUCKET";
 
 /** Binding names the stack manages (worker/src/defaults.ts, the R2 binding); plain vars must not shadow them. */
-export const RESERVED_BINDING_NAMES: readonly string[] = [...Object.values(WORKER_BINDINGS), "ASSETS_BUCKET"];
+export const RESERVED_BINDING_NAMES: readonly string[] = [...Object.values(WORKER_BINDINGS), R2_BINDING_NAME];
 
 export interface ZoneConfig {
   readonly name: string;

@@ -12,10 +12,7 @@
  *   wrangler never needs the account's workers.dev subdomain.
  */
 import { COMPATIBILITY_FLAGS, WORKER_BINDINGS } from "../worker/src/defaults";
-import type { StackConfig } from "./config";
-
-/** The R2 binding's name (the Worker's ASSETS_BUCKET). */
-const R2_BINDING: string = (WORKER_BINDINGS as { assets?: string }).assets ?? "ASSETS_BUCKET";
+import { R2_BINDING_NAME, type StackConfig } from "./config";
 
 export interface WranglerRoute {
   readonly pattern: string;
@@ -98,7 +95,7 @@ export function wranglerConfigFor(
     ],
     ...(config.r2Bucket === undefined
       ? {}
-      : { r2_buckets: [{ binding: R2_BINDING, bucket_name: config.r2Bucket }] }),
+      : { r2_buckets: [{ binding: R2_BINDING_NAME, bucket_name: config.r2Bucket }] }),
     vars: Object.fromEntries(Object.entries(config.worker.vars).sort(([a], [b]) => a.localeCompare(b))),
     ...(routes.length === 0 ? {} : { routes }),
   };

@@ -11,7 +11,7 @@
  */
 import type { DerivedGrant, Grant } from "./derive";
 import { permissionByName } from "./permission-catalog";
-import { isWildcard, type TokenResource } from "./resources";
+import { accountResource, isWildcard, type TokenResource, ZONE_PREFIX } from "./resources";
 import type { TokenGrant } from "./token";
 
 /** "Zone Write" for "Zone Read" when the catalog knows both; undefined otherwise. */
@@ -24,12 +24,12 @@ export function writeCounterpart(permission: string): string | undefined {
 export function describeResource(resource: TokenResource): string {
   return resource.parentAccountId === undefined
     ? resource.key
-    : `${resource.key} under com.cloudflare.api.account.${resource.parentAccountId}`;
+    : `${resource.key} under ${accountResource(resource.parentAccountId)}`;
 }
 
 function resourceCovers(resource: TokenResource, needed: string): boolean {
   if (!isWildcard(resource) && resource.kind !== "user") return resource.key === needed;
-  const neededIsZone = needed.startsWith("com.cloudflare.api.account.zone.");
+  const neededIsZone = needed.startsWith(ZONE_PREFIX);
   switch (resource.kind) {
     case "user":
       return true; // account or zone permissions on a user: every account / zone the user can reach

@@ -7,9 +7,10 @@
  * `{"com.cloudflare.api.account.<id>": {"com.cloudflare.api.account.zone.*": "*"}}`.
  */
 
-const ACCOUNT_PREFIX = "com.cloudflare.api.account.";
-const ZONE_PREFIX = "com.cloudflare.api.account.zone.";
-const USER_PREFIX = "com.cloudflare.api.user.";
+/** The resource-string prefixes Cloudflare's token API uses; every other module builds on these. */
+export const ACCOUNT_PREFIX = "com.cloudflare.api.account.";
+export const ZONE_PREFIX = "com.cloudflare.api.account.zone.";
+export const USER_PREFIX = "com.cloudflare.api.user.";
 
 export function accountResource(accountId: string): string {
   return `${ACCOUNT_PREFIX}${accountId}`;
@@ -33,7 +34,8 @@ export function isWildcard(resource: TokenResource): boolean {
   return resource.id === "*" || resource.id.includes("*");
 }
 
-function classify(key: string, parentAccountId?: string): TokenResource {
+/** What one resource string names (a zone key also starts with the account prefix: zone first). */
+export function classifyResource(key: string, parentAccountId?: string): TokenResource {
   const base = parentAccountId === undefined ? {} : { parentAccountId };
   if (key.startsWith(ZONE_PREFIX)) return { kind: "zone", id: key.slice(ZONE_PREFIX.length), key, ...base };
   if (key.startsWith(ACCOUNT_PREFIX))
@@ -63,7 +65,7 @@ export function parseResources(value: unknown): ParsedResources {
   }
   const resources: TokenResource[] = [];
   for (const [key, nested] of Object.entries(tree as Record<string, unknown>)) {
-    const outer = classify(key);
+    const outer = classifyResource(key);
     if (typeof nested === "string") {
       resources.push(outer);
       continue;
@@ -77,7 +79,7 @@ export function parseResources(value: unknown): ParsedResources {
       if (typeof innerValue !== "string") {
         return { ok: false, error: `resources["${key}"]["${innerKey}"] must be "*"` };
       }
-      resources.push(classify(innerKey, parent));
+      resources.push(classifyResource(innerKey, parent));
     }
   }
   if (resources.length === 0) return { ok: false, error: "resources is empty: the policy grants nothing" };

@@ -7,6 +7,13 @@
 
 export const DAY_MS = 86_400_000;
 
+/**
+ * The longest a deploy token may live in each environment: the program refuses a longer
+ * tokenTtlDays, and policies/config/<env>.json gives the expiry policy the same maxTtlDays (a test
+ * reads those files and compares).
+ */
+export const MAX_TTL_DAYS = { dev: 90, staging: 60, prod: 30 } as const;
+
 export interface RotationSchedule {
   /** Length of a window: a new token is created at the start of each. */
   readonly rotationDays: number;

@@ -2,7 +2,7 @@ import type { ResourceValidationPolicy } from "@pulumi/policy";
 
 import { policyNow } from "../lib/clock";
 import { NUMBER_BOUNDS, readPolicyConfig } from "../lib/policy-config";
-import { DAY_MS, toRfc3339 } from "../lib/rotation";
+import { DAY_MS, MAX_TTL_DAYS, toRfc3339 } from "../lib/rotation";
 import { parseRfc3339, readTimestampField } from "../lib/token";
 import { daysBetween, validateTokens } from "./support";
 
@@ -11,7 +11,10 @@ export interface TokenExpiryConfig {
   readonly maxTtlDays: number;
 }
 
-export const TOKEN_EXPIRY_DEFAULTS: TokenExpiryConfig = { maxTtlDays: 90 };
+/** With no config, the longest lifetime any environment allows. */
+export const TOKEN_EXPIRY_DEFAULTS: TokenExpiryConfig = {
+  maxTtlDays: Math.max(...Object.values(MAX_TTL_DAYS)),
+};
 
 export const tokenExpiry: ResourceValidationPolicy = {
   name: "cloudflare-token-enforce-expiry",

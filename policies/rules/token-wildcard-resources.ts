@@ -1,13 +1,14 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 
 import { joinWords } from "../lib/policy-config";
-import { isWildcard, type TokenResource } from "../lib/resources";
+import { accountResource, isWildcard, type TokenResource, zoneResource } from "../lib/resources";
 import { policyGrants, readTokenPolicies, type TokenGrant } from "../lib/token";
 import { validateTokens } from "./support";
 
-const ACCOUNT_FIX =
-  'Replace it with "com.cloudflare.api.account.<account id>" for the one account the token needs.';
-const ZONE_FIX = 'List each zone the token needs as "com.cloudflare.api.account.zone.<zone id>".';
+const ACCOUNT = accountResource("<account id>");
+const ZONE = zoneResource("<zone id>");
+const ACCOUNT_FIX = `Replace it with "${ACCOUNT}" for the one account the token needs.`;
+const ZONE_FIX = `List each zone the token needs as "${ZONE}".`;
 
 /** What a wildcard or user resource reaches, and how to fix it; undefined when it is fine. */
 function finding(resource: TokenResource, grants: readonly TokenGrant[]): string | undefined {
@@ -17,8 +18,7 @@ function finding(resource: TokenResource, grants: readonly TokenGrant[]): string
     const names = joinWords([...new Set(broad.map((grant) => grant.permission))]);
     return (
       `grants ${names} on the user resource ${resource.key}, which reaches every account and zone the user ` +
-      `can. Grant account permissions on "com.cloudflare.api.account.<account id>" and zone permissions on ` +
-      `"com.cloudflare.api.account.zone.<zone id>" instead.`
+      `can. Grant account permissions on "${ACCOUNT}" and zone permissions on "${ZONE}" instead.`
     );
   }
   if (!isWildcard(resource)) return undefined;
@@ -28,7 +28,7 @@ function finding(resource: TokenResource, grants: readonly TokenGrant[]): string
   }
   if (resource.kind === "zone" && resource.parentAccountId !== undefined) {
     return (
-      `grants ${names} on ${resource.key} nested under com.cloudflare.api.account.${resource.parentAccountId}, ` +
+      `grants ${names} on ${resource.key} nested under ${accountResource(resource.parentAccountId)}, ` +
       `every zone of that account. ${ZONE_FIX}`
     );
   }
@@ -42,14 +42,14 @@ export const tokenWildcardResources: ResourceValidationPolicy = {
   name: "cloudflare-token-disallow-wildcard-resources",
   description:
     "Cloudflare token policies must name the exact accounts and zones they apply to. Wildcards " +
-    "(com.cloudflare.api.account.*, com.cloudflare.api.account.zone.*, all zones nested under an account) and " +
+    `(${accountResource("*")}, ${zoneResource("*")}, all zones nested under an account) and ` +
     "account or zone permissions granted on a user resource reach far beyond what one stack deploys. A " +
     "resources value that cannot be read is reported too.",
   enforcementLevel: "mandatory",
   severity: "high",
   remediationSteps:
-    'Write resources as a JSON object of exact resource strings: {"com.cloudflare.api.account.<account id>":"*"} ' +
-    'for account permissions and {"com.cloudflare.api.account.zone.<zone id>":"*"} for zone permissions.',
+    `Write resources as a JSON object of exact resource strings: {"${ACCOUNT}":"*"} ` +
+    `for account permissions and {"${ZONE}":"*"} for zone permissions.`,
   configSchema: { properties: {} },
   validateResource: validateTokens((props, _args, reportViolation) => {
     const read = readTokenPolicies(props);
@@ -60,9 +60,7 @@ export const tokenWildcardResources: ResourceValidationPolicy = {
     for (const policy of read.policies) {
       const grants = policyGrants(policy);
       if (!grants.ok) {
-        reportViolation(
-          `${grants.error}. Set resources to a JSON object such as {"com.cloudflare.api.account.<account id>":"*"}.`,
-        );
+        reportViolation(`${grants.error}. Set resources to a JSON object such as {"${ACCOUNT}":"*"}.`);
         continue;
       }
       // A deny policy on a wildcard only takes rights away: nothing to report.

@@ -5,7 +5,11 @@
  * name), so it is right for tokenOwner user, codeDeployedBy pulumi and a githubEnvironment alike.
  * The README shows the dev stack's picture (undated); tests/plan/markdown.test.ts keeps them equal.
  */
+import { DEPLOY_TOKEN_SECRET_NAME } from "../../lib/credentials";
 import { escapeControl } from "../../lib/text";
+import { API_TOKEN_TYPE, WORKERS_SCRIPT_TYPE } from "../../policies/lib/resource-types";
+import { DAY_MS } from "../../policies/lib/rotation";
+import { WORKER_BINDINGS } from "../../worker/src/defaults";
 import { adminTokenPermission, type TokenOwner } from "./placeholders";
 import {
   countsOf,
@@ -23,9 +27,8 @@ import {
 } from "./report";
 
 /** The Worker secret binding and the GitHub secret the diagram names (the program's own names). */
-const DEPLOY_SECRET_NAME = "CLOUDFLARE_API_TOKEN";
-const RUNTIME_KEY_NAME = "PROVIDER_KEY";
-const DAY_MS = 86_400_000;
+const DEPLOY_SECRET_NAME = DEPLOY_TOKEN_SECRET_NAME;
+const RUNTIME_KEY_NAME = WORKER_BINDINGS.providerKey;
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === "object" && !Array.isArray(value);
@@ -50,7 +53,7 @@ export interface CredentialFacts {
 
 export function credentialFacts(report: PlanReport): CredentialFacts {
   const of = (predicate: (resource: PlanResource) => boolean) => report.resources.find(predicate);
-  const script = of((resource) => resource.type === "cloudflare:index/workersScript:WorkersScript");
+  const script = of((resource) => resource.type === WORKERS_SCRIPT_TYPE);
   const token = of((resource) => TOKEN_TYPES.includes(resource.type));
   const secret = of(
     (resource) =>
@@ -79,7 +82,7 @@ export function credentialFacts(report: PlanReport): CredentialFacts {
     stack: report.stack,
     workerName,
     deployToken: {
-      owner: token.type === "cloudflare:index/apiToken:ApiToken" ? "user" : "account",
+      owner: token.type === API_TOKEN_TYPE ? "user" : "account",
       ...(expiresOn === undefined ? {} : { expiresOn }),
       ...(ttlDays === undefined || Number.isNaN(ttlDays) ? {} : { ttlDays }),
       repository: owner === undefined || repository.includes("/") ? repository : `${owner}/${repository}`,

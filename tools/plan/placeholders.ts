@@ -4,6 +4,7 @@
  * 0000000000000000000000000000a001). Pure.
  */
 import { PROJECT } from "../../lib/config";
+import { DEPLOY_TOKEN_SECRET_NAME } from "../../lib/credentials";
 
 /** An id the committed stack files use as a stand-in for a real account or zone id. */
 export const PLACEHOLDER_ID = /^0{28}[0-9a-f]{4}$/;
@@ -45,7 +46,7 @@ export function requiredSecrets(config: Readonly<Record<string, string>>): reado
       example: deployToken
         ? `<admin ${owner} token with "${adminTokenPermission(owner)}" and the rest the credentials table lists>`
         : "<admin token that can write the Worker, its KV namespace and routes>",
-      env: "CLOUDFLARE_API_TOKEN",
+      env: DEPLOY_TOKEN_SECRET_NAME,
     },
     { key: "github:token", example: "<token that can write Actions secrets>", env: "GITHUB_TOKEN" },
   ];

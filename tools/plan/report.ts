@@ -8,6 +8,8 @@
 import type { CredentialRow } from "../../lib/credentials";
 import { escapeControl, escapeControlDeep } from "../../lib/text";
 import { describePermissionId } from "../../policies/lib/permission-catalog";
+import { classifyResource } from "../../policies/lib/resources";
+import { TOKEN_TYPES, WORKERS_SCRIPT_TYPE } from "../../policies/lib/resource-types";
 import { maskSecretLooking } from "./mask";
 import type { EnforcementLevel } from "./policy-config";
 import type { MissingItem } from "./placeholders";
@@ -57,11 +59,7 @@ export interface RenderOptions {
 /** The widest line the human output prints. */
 export const MAX_WIDTH = 100;
 
-export const TOKEN_TYPES: readonly string[] = [
-  "cloudflare:index/accountToken:AccountToken",
-  "cloudflare:index/apiToken:ApiToken",
-];
-const SCRIPT_TYPE = "cloudflare:index/workersScript:WorkersScript";
+export { TOKEN_TYPES };
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === "object" && !Array.isArray(value);
@@ -273,12 +271,13 @@ export interface Grant {
 }
 
 function scopeLabel(resourceKey: string, zoneNames: ReadonlyMap<string, string>): string {
-  const zone = /^com\.cloudflare\.api\.account\.zone\.([0-9a-f]{32})$/.exec(resourceKey);
-  if (zone) return zoneNames.get(zone[1]!) ?? `zone …${zone[1]!.slice(-6)}`;
-  if (/^com\.cloudflare\.api\.account\.[0-9a-f]{32}$/.test(resourceKey)) return "account";
+  const { kind, id } = classifyResource(resourceKey);
+  const exact = /^[0-9a-f]{32}$/.test(id);
+  if (kind === "zone" && exact) return zoneNames.get(id) ?? `zone …${id.slice(-6)}`;
+  if (kind === "account" && exact) return "account";
   // Wildcards: the wildcard policy flags them; the table says plainly how far they reach.
-  if (resourceKey === "com.cloudflare.api.account.*") return "EVERY account (*)";
-  if (resourceKey === "com.cloudflare.api.account.zone.*") return "EVERY zone (*)";
+  if (kind === "account" && id === "*") return "EVERY account (*)";
+  if (kind === "zone" && id === "*") return "EVERY zone (*)";
   return resourceKey;
 }
 
@@ -360,7 +359,7 @@ export function inputLines(resource: PlanResource, width = MAX_WIDTH): string[] 
   for (const [key, value] of Object.entries(shownInputs(resource))) {
     if (TOKEN_TYPES.includes(resource.type) && key === "policies" && Array.isArray(value)) {
       line(`policies: ${value.length} (grants in the table above; full value in --json)`);
-    } else if (resource.type === SCRIPT_TYPE && key === "bindings" && Array.isArray(value)) {
+    } else if (resource.type === WORKERS_SCRIPT_TYPE && key === "bindings" && Array.isArray(value)) {
       line("bindings:");
       for (const binding of value) {
         if (!isRecord(binding)) continue;

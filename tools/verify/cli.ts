@@ -29,7 +29,9 @@ export const EXIT_USAGE = 2;
 export const DEFAULT_DEADLINE_MS = 60_000;
 
 /** Where the admin credential is read from, first match wins. */
-export const ADMIN_TOKEN_VARIABLES = ["CLOUDFLARE_ADMIN_API_TOKEN", "CLOUDFLARE_API_TOKEN"] as const;
+/** The variable wrangler and Pulumi's Cloudflare provider read a token from. */
+const TOKEN_VARIABLE = "CLOUDFLARE_API_TOKEN";
+export const ADMIN_TOKEN_VARIABLES = ["CLOUDFLARE_ADMIN_API_TOKEN", TOKEN_VARIABLE] as const;
 
 export const USAGE = `usage: npm run verify-token -- --stack <name> [--admin] [--json] [--api-base-url URL]
                             [--timeout-ms N] [--deadline-ms N] [--foreign-zone ZONE_ID] [--foreign-account ACCOUNT_ID]
@@ -202,7 +204,7 @@ function isKnownOption(arg: string): boolean {
 
 /** The deploy token from the environment, or a UsageError that never quotes it. */
 export function tokenFromEnv(env: Readonly<Record<string, string | undefined>>): string {
-  return tokenFromVariables(env, ["CLOUDFLARE_API_TOKEN"], "the deploy token to verify");
+  return tokenFromVariables(env, [TOKEN_VARIABLE], "the deploy token to verify");
 }
 
 /** The admin credential: CLOUDFLARE_ADMIN_API_TOKEN, else CLOUDFLARE_API_TOKEN (what Pulumi's provider reads). */
@@ -231,7 +233,7 @@ export function tokenFromVariables(
 
 /** The token a run will use, for redaction from the first line printed (usage errors included). */
 function tokenForRedaction(argv: readonly string[], env: Readonly<Record<string, string | undefined>>) {
-  const names = argv.includes("--admin") ? ADMIN_TOKEN_VARIABLES : (["CLOUDFLARE_API_TOKEN"] as const);
+  const names = argv.includes("--admin") ? ADMIN_TOKEN_VARIABLES : ([TOKEN_VARIABLE] as const);
   const name = names.find((candidate) => (env[candidate] ?? "").trim() !== "");
   return name === undefined ? undefined : env[name]!.trim();
 }

@@ -11,14 +11,11 @@
  */
 import { deriveGrants, type DerivedGrant } from "../../policies/lib/derive";
 import { permissionByName } from "../../policies/lib/permission-catalog";
-import { accountResource, zoneResource } from "../../policies/lib/resources";
+import { accountResource, classifyResource, ZONE_PREFIX, zoneResource } from "../../policies/lib/resources";
 import type { StackConfig } from "../../lib/config";
 import { footprintOf } from "../../lib/footprint";
 import { ENDPOINT_FACTS, endpointPath } from "./endpoints";
 import type { Endpoint, NegativeProbe, PositiveProbe, Probe } from "./types";
-
-const ACCOUNT_PREFIX = "com.cloudflare.api.account.";
-const ZONE_PREFIX = "com.cloudflare.api.account.zone.";
 
 export interface ProbeOptions {
   /** A zone outside the stack the token must not reach. */
@@ -94,10 +91,8 @@ export class PlanError extends Error {
 }
 
 function resourceId(resource: string): { scope: "account" | "zone"; id: string } {
-  if (resource.startsWith(ZONE_PREFIX)) return { scope: "zone", id: resource.slice(ZONE_PREFIX.length) };
-  if (resource.startsWith(ACCOUNT_PREFIX)) {
-    return { scope: "account", id: resource.slice(ACCOUNT_PREFIX.length) };
-  }
+  const { kind, id } = classifyResource(resource);
+  if (kind === "zone" || kind === "account") return { scope: kind, id };
   throw new PlanError(`cannot probe resource ${resource}`);
 }
 

@@ -6,6 +6,7 @@
 import type { Cloudflare } from "cloudflare";
 
 import { DAY_MS, rotationWindow, toRfc3339 } from "../../policies/lib/rotation";
+import { zoneResource } from "../../policies/lib/resources";
 import type { StackConfig } from "../../lib/config";
 import { callEndpoint, describeRequest, listZonesPage, verifyPath, verifyToken } from "./endpoints";
 import { planProbes, grantPhrase, type ProbeOptions } from "./probes";
@@ -380,7 +381,7 @@ async function runZoneVisibility(
     passed: false,
     why: `over-privileged: ${probe.why}`,
     excess: [`zone permissions on ${outside.length} zone(s) outside the stack`],
-    fix: `scope every zone policy of the token to the stack's zones only (com.cloudflare.api.account.zone.<id>, never all zones); ${useStackTokenFix(config)}`,
+    fix: `scope every zone policy of the token to the stack's zones only (${zoneResource("<id>")}, never all zones); ${useStackTokenFix(config)}`,
   };
 }
 
