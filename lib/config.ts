@@ -315,30 +315,17 @@ const PROJECT_KEYS = {
 
 type ProjectKey = keyof typeof PROJECT_KEYS;
 
-/** Defaults, identical to the ones declared in Pulumi.yaml (a test keeps them in step). */
-export const CONFIG_DEFAULTS: Partial<Record<ProjectKey, unknown>> = {
+/**
+ * Pulumi.yaml declares every default; the Pulumi CLI (and tools/shared/stack-file.ts for the offline
+ * tools) applies them before the program reads config, so a key missing here is simply not set.
+ * These are the defaults Pulumi.yaml copies from the Worker's own constants (a test compares the
+ * committed Pulumi.yaml with them); nothing else is defaulted in code.
+ */
+export const CONFIG_DEFAULTS = {
   compatibilityDate: COMPATIBILITY_DATE,
-  workerVars: {},
-  r2Bucket: "",
-  tokenOwner: "account",
-  tokenTtlDays: 45,
-  rotationDays: 30,
-  rotationGraceDays: 7,
-  rotationGeneration: 0,
-  tokenNotBefore: "",
-  tokenAllowedIps: [],
-  tokenDeniedIps: [],
-  extraPermissions: [],
-  githubEnvironment: "",
-  codeDeployedBy: "ci",
-  routesDeployedBy: "pulumi",
   rateLimitRequests: RATE_LIMIT_DEFAULTS.limit,
   rateLimitPeriodSeconds: RATE_LIMIT_DEFAULTS.periodSeconds,
-  rateLimitNamespaceId: "",
-  githubReviewerUsers: [],
-  githubReviewerTeams: [],
-  githubProtectedBranchesOnly: true,
-};
+} as const satisfies Partial<Record<ProjectKey, unknown>>;
 
 /**
  * The Rate Limiting namespace id when rateLimitNamespaceId is empty: 1 + the first 32 bits of the
@@ -533,7 +520,7 @@ export function parseStackConfig(
 
   for (const key of Object.keys(PROJECT_KEYS) as ProjectKey[]) {
     const fullKey = `${PROJECT}:${key}`;
-    const raw = config[fullKey] ?? CONFIG_DEFAULTS[key];
+    const raw = config[fullKey];
     if (raw === undefined) {
       problems.push({ key: fullKey, problem: "is required but not set", fix: fixFor(stack, key, []) });
       continue;
