@@ -27,7 +27,7 @@ export const providerGlobalApiKey: ResourceValidationPolicy = {
     if (!present(props["apiKey"]) && !present(props["apiUserServiceKey"])) return;
     const configKeys = used.map((key) => `cloudflare:${key}`);
     reportViolation(
-      `The Cloudflare provider is configured with ${joinWords(used)} instead of a scoped API token. Set ` +
+      `The Cloudflare provider is configured with ${joinWords(used)} instead of a scoped API token. Run ` +
         `pulumi config set --secret cloudflare:apiToken <token> and remove ${joinWords(configKeys)} ` +
         `(pulumi config rm ${configKeys.join(" ")}).`,
     );

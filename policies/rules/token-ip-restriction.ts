@@ -20,8 +20,8 @@ export const tokenIpRestriction: ResourceValidationPolicy = {
   enforcementLevel: "advisory",
   severity: "medium",
   remediationSteps:
-    "Set condition.requestIp.ins to the CIDRs your CI egresses from (scoped-edge: scoped-edge:tokenAllowedIps), " +
-    "or condition.requestIp.notIns to ranges that must never use the token (scoped-edge:tokenDeniedIps).",
+    "List the addresses that deploy in scoped-edge:tokenAllowedIps (the token's condition.requestIp.ins); " +
+    "ranges that must never use the token go in scoped-edge:tokenDeniedIps (condition.requestIp.notIns).",
   configSchema: {
     properties: {
       requireAllowList: {

@@ -24,9 +24,9 @@ export const tokenRotationHeadroom: ResourceValidationPolicy = {
   enforcementLevel: "mandatory",
   severity: "medium",
   remediationSteps:
-    "Give the token a lifetime longer than rotationDays + graceDays, counted from the start of its rotation " +
-    "window (scoped-edge: scoped-edge:tokenTtlDays > scoped-edge:rotationDays + scoped-edge:rotationGraceDays), " +
-    "or set expiresOn no earlier than the next rotation plus the grace period.",
+    "Keep scoped-edge:tokenTtlDays above scoped-edge:rotationDays + scoped-edge:rotationGraceDays, so each " +
+    "token outlives the next rotation by the grace period; this policy's rotationDays and graceDays must " +
+    "match those two keys.",
   configSchema: {
     properties: {
       rotationDays: {

@@ -262,7 +262,7 @@ describe("committed stacks: exit 0, a schema-valid document, a plan that reads a
   it("dev: the grants table names the zone, the tree shows short types, full values stay in --json", async () => {
     const run = await runCli(["--stack", "dev", "--now", NOW]);
     expect(run.stdout).toMatch(
-      /\n {2}│ {2}└─ edge-route-api-example-dev-a44707 {2}cloudflare:WorkersRoute\n/,
+      /\n {2}│ {2}├─ edge-route-api-example-dev-a44707 {2}cloudflare:WorkersRoute\n/,
     );
     expect(run.stdout).toMatch(/content: .{10,}…\n/);
     const dev = documents.get("dev")!;

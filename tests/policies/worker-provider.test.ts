@@ -146,13 +146,13 @@ describe("cloudflare-provider-disallow-global-api-key", () => {
   it.each([
     [
       { apiKey: secret("0123456789abcdef0123456789abcdef01234"), email: "ops@example.com" },
-      "The Cloudflare provider is configured with apiKey and email instead of a scoped API token. Set pulumi config " +
+      "The Cloudflare provider is configured with apiKey and email instead of a scoped API token. Run pulumi config " +
         "set --secret cloudflare:apiToken <token> and remove cloudflare:apiKey and cloudflare:email (pulumi config rm " +
         "cloudflare:apiKey cloudflare:email).",
     ],
     [
       { apiUserServiceKey: secret("v1.0-abc") },
-      "The Cloudflare provider is configured with apiUserServiceKey instead of a scoped API token. Set pulumi config " +
+      "The Cloudflare provider is configured with apiUserServiceKey instead of a scoped API token. Run pulumi config " +
         "set --secret cloudflare:apiToken <token> and remove cloudflare:apiUserServiceKey (pulumi config rm " +
         "cloudflare:apiUserServiceKey).",
     ],
