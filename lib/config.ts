@@ -833,6 +833,41 @@ function ipListProblems(values: Parsed, stack: string): ConfigProblem[] {
   return problems;
 }
 
+/**
+ * Keys that only shape the deploy token or the GitHub environment it is written to: with
+ * codeDeployedBy pulumi neither exists, so a value other than the inert one would be ignored. Each is
+ * refused instead. githubRepository and githubEnvironment stay accepted: Pulumi.yaml requires
+ * githubRepository in every mode, and both keep the stack ready to switch back to ci. The lifetime
+ * keys (tokenTtlDays, rotationDays, rotationGraceDays) always carry a value (Pulumi.yaml's default
+ * is applied before the program reads config), so they are checked but cannot be told apart.
+ */
+const TOKEN_ONLY_KEYS: Readonly<Partial<Record<ProjectKey, (value: unknown) => boolean>>> = {
+  tokenOwner: (value) => value === "account",
+  tokenNotBefore: (value) => value === "" || value === undefined,
+  tokenAllowedIps: (value) => Array.isArray(value) && value.length === 0,
+  tokenDeniedIps: (value) => Array.isArray(value) && value.length === 0,
+  extraPermissions: (value) => Array.isArray(value) && value.length === 0,
+  rotationGeneration: (value) => value === 0,
+  githubReviewerUsers: (value) => Array.isArray(value) && value.length === 0,
+  githubReviewerTeams: (value) => Array.isArray(value) && value.length === 0,
+  githubProtectedBranchesOnly: (value) => value === true,
+};
+
+function unusedWithoutDeployToken(values: Parsed, stack: string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const [name, inert] of Object.entries(TOKEN_ONLY_KEYS)) {
+    const value = (values as Record<string, unknown>)[name];
+    if (value === undefined || inert(value)) continue;
+    problems.push({
+      key: key(name),
+      problem:
+        "is set, but codeDeployedBy is pulumi: there is no deploy token and no GitHub environment for it to shape, so it would be ignored",
+      fix: `remove ${key(name)} from Pulumi.${stack}.yaml (pulumi config rm ${key(name)} --stack ${stack}), or set ${key("codeDeployedBy")} to ci`,
+    });
+  }
+  return problems;
+}
+
 /** GitHub allows at most six required reviewers per environment (REST: "up to 6 users or teams"). */
 export const MAX_GITHUB_REVIEWERS = 6;
 
@@ -847,6 +882,7 @@ function deploymentModelProblems(values: Parsed, stack: string): ConfigProblem[]
       fix: `${setCommand(stack, "routesDeployedBy", "pulumi")} (or set ${key("codeDeployedBy")} to ci)`,
     });
   }
+  if (values.codeDeployedBy === "pulumi") problems.push(...unusedWithoutDeployToken(values, stack));
   if (values.githubEnvironment === "") {
     const envFix = setCommand(stack, "githubEnvironment", stack);
     for (const name of ["githubReviewerUsers", "githubReviewerTeams"] as const) {

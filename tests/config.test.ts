@@ -280,8 +280,8 @@ describe("deployment model and rate-limit keys", () => {
   });
 
   it("reads every new key as set", () => {
+    expect(parse({ "scoped-edge:codeDeployedBy": "pulumi" }).codeDeployedBy).toBe("pulumi");
     const config = parse({
-      "scoped-edge:codeDeployedBy": "pulumi",
       "scoped-edge:rateLimitRequests": "100",
       "scoped-edge:rateLimitPeriodSeconds": "10",
       "scoped-edge:rateLimitNamespaceId": "1001",
@@ -289,7 +289,6 @@ describe("deployment model and rate-limit keys", () => {
       "scoped-edge:githubReviewerTeams": "[42, 43]",
       "scoped-edge:githubProtectedBranchesOnly": "false",
     });
-    expect(config.codeDeployedBy).toBe("pulumi");
     expect(config.worker.rateLimit).toEqual({ limit: 100, periodSeconds: 10, namespaceId: "1001" });
     expect(config.github.reviewers).toEqual({ users: [12345], teams: [42, 43] });
     expect(config.github.protectedBranchesOnly).toBe(false);

@@ -90,6 +90,7 @@ describe("planProbes", () => {
         "scoped-edge:codeDeployedBy": "pulumi",
         "scoped-edge:routesDeployedBy": "pulumi",
         "scoped-edge:extraPermissions": [],
+        "scoped-edge:tokenOwner": "account",
       },
     });
     expect(() => planProbes(loadStackConfig(root, "solo"))).toThrow(/no deploy token to verify.*--admin/);
