@@ -9,7 +9,7 @@ import { join, relative, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 
 import { DEFAULT_STACK, errorDocument, parseArgs, parseNow, USAGE, UsageError } from "../../tools/plan/main";
-import { SECRET_LOOKING } from "../../tools/plan/mask";
+import { DYNAMIC_PROVIDER_PLACEHOLDER, SECRET_LOOKING } from "../../tools/plan/mask";
 import {
   committedStack,
   expectSchemaValid,
@@ -276,6 +276,26 @@ describe("committed stacks: exit 0, a schema-valid document, a plan that reads a
     expect(dev.violations[0]!.resource).toBe(DEV_TOKEN_URN);
   });
 
+  it("dev: two runs print the same plan; the dynamic provider's source reads as a placeholder", async () => {
+    for (const format of [[], ["--json"], ["--markdown"]]) {
+      const [first, second] = [
+        await runCli(["--stack", "dev", "--now", NOW, ...format]),
+        await runCli(["--stack", "dev", "--now", NOW, ...format]),
+      ];
+      expect(second).toEqual(first);
+    }
+    const dev = documents.get("dev")!;
+    const workerSecret = onlyOf(dev.resources, "pulumi-nodejs:dynamic/scoped-edge:WorkerSecret");
+    expect(workerSecret.inputs["__provider"]).toBe(DYNAMIC_PROVIDER_PLACEHOLDER);
+    // Default providers are listed as the engine creates them, the dynamic resources' one included.
+    expect(dev.resources.filter((r) => r.parent === null).map((r) => `${r.type}::${r.name}`)).toEqual([
+      "pulumi:pulumi:Stack::scoped-edge-dev",
+      "pulumi:providers:pulumi-nodejs::default",
+      "pulumi:providers:random::default_4_21_2",
+      "pulumi:providers:cloudflare::default_6_22_1",
+    ]);
+  });
+
   it("missing: dev lists its three secrets (entered at a prompt), then the placeholder ids", () => {
     expect(documents.get("dev")!.missing).toEqual([
       {
@@ -374,6 +394,38 @@ describe("exit 2: bad config names key, problem and fix; JSON on stdout with --j
     const document = jsonOutput<ErrorJson>(run);
     expect(document.errors!.map((problem) => problem.key)).toEqual(
       expect.arrayContaining(["scoped-edge:zones[0].id", "scoped-edge:rotationDays"]),
+    );
+  });
+
+  it("a policy config that breaks a policy's schema: one problem per key, naming value, rule and file", async () => {
+    const dev = JSON.parse(readFileSync(join(REPO, "policies", "config", "dev.json"), "utf8")) as Record<
+      string,
+      Record<string, unknown>
+    >;
+    dev["cloudflare-token-enforce-expiry"]!["maxTtlDays"] = 1.5;
+    dev["cloudflare-token-require-rotation-headroom"]!["rotationDays"] = "30";
+    const root = tempRoot({}, { "bad.json": JSON.stringify(dev) });
+    const file = join(root, "bad.json");
+    const args = ["--stack", "dev", "--policy-config", file, "--now", NOW];
+    const json = await runCli([...args, "--json"]);
+    expect(json.code).toBe(2);
+    expect(problemsOf(jsonOutput<ErrorJson>(json))).toEqual([
+      {
+        key: "cloudflare-token-enforce-expiry.maxTtlDays",
+        problem: `is 1.5 in ${file}; it must be an integer`,
+        fix: `correct cloudflare-token-enforce-expiry.maxTtlDays in ${file}; it must match {"type":"integer","minimum":1,"maximum":3650}`,
+      },
+      {
+        key: "cloudflare-token-require-rotation-headroom.rotationDays",
+        problem: `is "30" in ${file}; it must be an integer`,
+        fix: `correct cloudflare-token-require-rotation-headroom.rotationDays in ${file}; it must match {"type":"integer","minimum":1,"maximum":3650}`,
+      },
+    ]);
+    const text = await runCli(args);
+    expect(text.code).toBe(2);
+    expect(text.stdout).toBe("");
+    expect(text.stderr.split("\n")[0]).toBe(
+      `plan: cloudflare-token-enforce-expiry.maxTtlDays: is 1.5 in ${file}; it must be an integer`,
     );
   });
 

@@ -12,6 +12,7 @@ import {
 import { describe, expect, it } from "vitest";
 
 import {
+  DYNAMIC_PROVIDER_PLACEHOLDER,
   maskResolved,
   maskWire,
   SECRET,
@@ -19,6 +20,7 @@ import {
   SIG_KEY,
   UNKNOWN,
   wireSecret,
+  withoutProviderSource,
 } from "../../tools/plan/mask";
 import { SECRET_PLACEHOLDER } from "../../tools/shared/stack-file";
 
@@ -137,5 +139,26 @@ describe("maskResolved", () => {
     expect(maskResolved({ secret: true })).toEqual({ secret: true });
     expect(maskResolved(["a", 1, null])).toEqual(["a", 1, null]);
     expect(maskResolved("plain")).toBe("plain");
+  });
+});
+
+describe("withoutProviderSource", () => {
+  const source = "exports.handler = __f0;\n\nfunction __f0() { /* ~9 KB */ }";
+
+  it("a dynamic resource's __provider reads as the placeholder; its other inputs stay", () => {
+    for (const type of ["pulumi-nodejs:dynamic/scoped-edge:WorkerSecret", "pulumi-nodejs:dynamic:Resource"]) {
+      expect(withoutProviderSource(type, { __provider: source, secretName: "PROVIDER_KEY" })).toEqual({
+        __provider: DYNAMIC_PROVIDER_PLACEHOLDER,
+        secretName: "PROVIDER_KEY",
+      });
+    }
+  });
+
+  it("any other resource's inputs, even one named __provider, are returned as they are", () => {
+    const inputs = { __provider: source };
+    expect(withoutProviderSource("cloudflare:index/workersScript:WorkersScript", inputs)).toBe(inputs);
+    expect(withoutProviderSource("pulumi-nodejs:dynamicx:Thing", inputs)).toBe(inputs);
+    const noProvider = { value: "x" };
+    expect(withoutProviderSource("pulumi-nodejs:dynamic/m:T", noProvider)).toBe(noProvider);
   });
 });

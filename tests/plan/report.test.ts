@@ -1,4 +1,5 @@
 /** tools/plan/report.ts: the JSON contract, the exit code and the text a person reads. Pure. */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 
 import { SECRET_LOOKING } from "../../tools/plan/mask";
@@ -7,6 +8,7 @@ import {
   exitCodeOf,
   grantsOf,
   grantTable,
+  inPlanOrder,
   inputLines,
   MAX_WIDTH,
   newRemediation,
@@ -422,3 +424,54 @@ const EXPECTED_WHOLE_PLAN = [
   'note: x.json configures "nope", which is not a policy of the pack',
   "",
 ].join("\n");
+
+describe("inPlanOrder", () => {
+  const urn = (type: string, name: string) => `urn:pulumi:qa::scoped-edge::${type}::${name}`;
+  const resource = (type: string, name: string, parent?: string) => ({
+    urn: urn(type, name),
+    type,
+    name,
+    ...(parent === undefined ? {} : { parent }),
+    inputs: {},
+  });
+  const EDGE = urn("scoped-edge:cloudflare:EdgeWorker", "edge");
+  // In one registration order; a dynamic resource's place in it varies from run to run.
+  const registered = [
+    resource("pulumi:pulumi:Stack", "scoped-edge-qa"),
+    resource("scoped-edge:cloudflare:EdgeWorker", "edge", STACK_URN),
+    resource("pulumi:providers:cloudflare", "default_6_22_1"),
+    resource("cloudflare:index/workersKvNamespace:WorkersKvNamespace", "edge-kv", EDGE),
+    resource("cloudflare:index/workersScript:WorkersScript", "edge-script", EDGE),
+    resource("pulumi:providers:pulumi-nodejs", "default"),
+    resource("pulumi-nodejs:dynamic/scoped-edge:WorkerSecret", "edge-provider-key", EDGE),
+    resource("scoped-edge:cloudflare:DeployToken", "deploy", STACK_URN),
+    resource(
+      "cloudflare:index/accountToken:AccountToken",
+      "deploy-token",
+      urn("scoped-edge:cloudflare:DeployToken", "deploy"),
+    ),
+  ];
+  const EXPECTED = [
+    "scoped-edge-qa",
+    "deploy",
+    "deploy-token",
+    "edge",
+    "edge-kv",
+    "edge-provider-key",
+    "edge-script",
+    "default",
+    "default_6_22_1",
+  ];
+
+  it("tree order: the stack, then the other roots; each resource followed by its children, by name", () => {
+    expect(inPlanOrder(registered).map((r) => r.name)).toEqual(EXPECTED);
+  });
+
+  it("the same order whatever the registration order", () => {
+    fc.assert(
+      fc.property(fc.shuffledSubarray(registered, { minLength: registered.length }), (shuffled) => {
+        expect(inPlanOrder(shuffled).map((r) => r.name)).toEqual(EXPECTED);
+      }),
+    );
+  });
+});

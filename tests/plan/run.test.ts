@@ -40,7 +40,6 @@ const keepersOf = (run: PlanRun) =>
     generation: string;
   };
 const ms = (iso: unknown) => Date.parse(String(iso));
-const byUrn = (run: PlanRun) => [...run.report.resources].sort((a, b) => a.urn.localeCompare(b.urn));
 
 describe("--now: the rotation window and expiry follow the stack's rotation settings", () => {
   // Pulumi.dev.yaml: rotationDays 30, tokenTtlDays 45. Epoch-anchored 30-day windows: window 692
@@ -79,12 +78,9 @@ describe("--now: the rotation window and expiry follow the stack's rotation sett
   });
 
   it("the same window plans identical inputs and findings, to the last millisecond of the window", () => {
-    // Everything but the instant itself. Resources by URN: a dynamic resource (WorkerSecret) registers
-    // once its provider is serialized, so its place among the registrations varies from run to run.
-    const document = (now: string) => {
-      const plan = toJsonDocument(runs.get(now)!.report);
-      return { ...plan, now: undefined, resources: byUrn(runs.get(now)!) };
-    };
+    // Everything but the instant itself, resources in the report's own order (tree order: a dynamic
+    // resource's place among the registrations varies from run to run, the report's does not).
+    const document = (now: string) => ({ ...toJsonDocument(runs.get(now)!.report), now: undefined });
     expect(document(LAST_MS)).toEqual(document(EARLY));
   });
 
@@ -190,8 +186,12 @@ describe("what the policies see against what the report shows", () => {
     expect(secretSeen.props["value"]).toMatch(/^offline-token-[0-9a-f]{32}$/);
     expect(stackSeen).toHaveLength(1);
     expect(stackSeen[0]!["value"]).toBe(secretSeen.props["value"]);
-    // Every resource, default providers included, is analyzed once, in the report's order.
-    expect(seen.map((entry) => entry.type)).toEqual(run.report.resources.map((resource) => resource.type));
+    // Every resource, default providers included, is analyzed once (in the engine's registration
+    // order; the report lists them in tree order).
+    expect(seen.map((entry) => entry.type).sort()).toEqual(
+      run.report.resources.map((resource) => resource.type).sort(),
+    );
+    expect(seen).toHaveLength(run.registered + 3);
 
     expect(onlyOf(run.report.resources, TYPES.envSecret).inputs["value"]).toBe("[secret]");
     expect(JSON.stringify(run.report)).not.toContain("offline-token");

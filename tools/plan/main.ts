@@ -145,6 +145,7 @@ export function parseArgs(argv: readonly string[], clock: () => Date = () => new
 export function inputProblems(error: Error, args: Pick<PlanArgs, "stack" | "root">): ConfigProblem[] {
   const cause = (error as { cause?: unknown }).cause ?? error;
   if (cause instanceof ConfigError) return [...cause.problems];
+  if (cause instanceof PolicyConfigError && cause.problems.length > 0) return [...cause.problems];
   if (error.message.startsWith("no stack file")) {
     const stacks = listStacks(args.root);
     return [

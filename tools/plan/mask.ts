@@ -94,3 +94,22 @@ export function maskSecretLooking(inputs: Record<string, unknown>): Record<strin
     Object.entries(inputs).map(([key, value]) => [key, NOT_SECRET_KEYS.has(key) ? value : visit(value)]),
   );
 }
+
+/**
+ * A dynamic resource (`pulumi.dynamic.Resource`) registers as `pulumi-nodejs:dynamic[/<module>]:<type>`
+ * with its provider serialized into the reserved input `__provider` (@pulumi/pulumi dynamic/index.js).
+ * That text is ~9 KB of generated code that follows whichever transpiler loaded the program (tsx,
+ * the esbuild bundle, ts-node), so the plan prints this instead; the policy pack still sees it.
+ */
+export const DYNAMIC_PROVIDER_INPUT = "__provider";
+export const DYNAMIC_PROVIDER_PLACEHOLDER = "[serialized dynamic provider]";
+const DYNAMIC_TYPE = /^pulumi-nodejs:dynamic(\/[^:]*)?:/;
+
+/** `inputs` of a resource of `type`, with a dynamic resource's serialized provider as the placeholder. */
+export function withoutProviderSource(
+  type: string,
+  inputs: Record<string, unknown>,
+): Record<string, unknown> {
+  if (!DYNAMIC_TYPE.test(type) || !(DYNAMIC_PROVIDER_INPUT in inputs)) return inputs;
+  return { ...inputs, [DYNAMIC_PROVIDER_INPUT]: DYNAMIC_PROVIDER_PLACEHOLDER };
+}

@@ -8,7 +8,9 @@
  * `ReconcilePolicyPackConfig`, `applyConfig`, `validatePolicyConfig`); the CLI validates with
  * gojsonschema, this with ajv. Pure.
  */
-import Ajv, { type ValidateFunction } from "ajv";
+import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
+
+import type { ConfigProblem } from "../../lib/config";
 
 type JsonSchema = Readonly<Record<string, unknown>>;
 
@@ -39,6 +41,12 @@ export type ReconciledPolicyConfig = Record<
 
 export class PolicyConfigError extends Error {
   override readonly name = "PolicyConfigError";
+  /** Schema violations, one per key (`<policy>.<property path>`); empty for a file that does not parse. */
+  readonly problems: readonly ConfigProblem[];
+  constructor(message: string, problems: readonly ConfigProblem[] = []) {
+    super(message);
+    this.problems = problems;
+  }
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -156,20 +164,88 @@ export function reconcilePolicyPackConfig(
   source: string,
 ): ReconcileResult {
   const { config, unknownPolicies } = mergePolicyPackConfig(policies, given);
-  const problems: string[] = [];
+  const problems: ConfigProblem[] = [];
   for (const policy of policies) {
     if (policy.configSchema === undefined) continue;
+    const properties = config[policy.name]!.properties;
     const validate = validatorFor(policy.configSchema);
-    if (validate(config[policy.name]!.properties)) continue;
+    if (validate(properties)) continue;
     for (const error of validate.errors ?? []) {
-      const path = error.instancePath.slice(1).replace(/\//g, ".");
-      problems.push(`${policy.name}: ${path === "" ? "" : `${path}: `}${error.message ?? error.keyword}`);
+      problems.push(schemaProblem(policy, properties, error, source));
     }
   }
   if (problems.length > 0) {
     throw new PolicyConfigError(
-      `${source} is not a valid config for the policy pack:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`,
+      `${source} is not a valid config for the policy pack: ` +
+        problems.map(({ key, problem }) => `${key} ${problem}`).join("; "),
+      problems,
     );
   }
   return { config, unknownPolicies };
+}
+
+const article = (noun: string) => (/^[aeiou]/.test(noun) ? `an ${noun}` : `a ${noun}`);
+
+/** What ajv's error says the value must be, in words (ajv's own message where it reads well). */
+function requirement(error: ErrorObject): string {
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case "type":
+      return `must be ${String(params["type"]).split(",").map(article).join(" or ")}`;
+    case "enum":
+      return `must be one of ${(params["allowedValues"] as unknown[]).map((value) => JSON.stringify(value)).join(", ")}`;
+    case "minimum":
+    case "maximum":
+    case "exclusiveMinimum":
+    case "exclusiveMaximum":
+      return `must be ${String(params["comparison"])} ${String(params["limit"])}`;
+    default:
+      return error.message ?? `must satisfy the schema's ${error.keyword}`;
+  }
+}
+
+/** Cut to `width` characters, the cut marked with "…". */
+const short = (text: string, width = 120) => (text.length <= width ? text : `${text.slice(0, width - 1)}…`);
+
+/**
+ * One ajv error as key, problem and fix: the key is `<policy>.<property path>` as the file spells it,
+ * the problem the value and what it must be, the fix the property's schema to follow.
+ */
+function schemaProblem(
+  policy: PolicyInfo,
+  properties: Record<string, unknown>,
+  error: ErrorObject,
+  source: string,
+): ConfigProblem {
+  const params = error.params as Record<string, unknown>;
+  const segments = error.instancePath
+    .split("/")
+    .slice(1)
+    .map((segment) => segment.replace(/~1/g, "/").replace(/~0/g, "~"));
+  if (error.keyword === "required") segments.push(String(params["missingProperty"]));
+  if (error.keyword === "additionalProperties") segments.push(String(params["additionalProperty"]));
+  const key = [policy.name, ...segments].join(".");
+  const property = segments[0];
+  const schema = property === undefined ? undefined : policy.configSchema?.properties?.[property];
+  // What the value must satisfy; the description and default are the policy's documentation.
+  const { description: _description, default: _default, ...rules } = schema ?? {};
+  const schemaText = schema === undefined ? "" : `; it must match ${short(JSON.stringify(rules))}`;
+  if (error.keyword === "required") {
+    return { key, problem: `is missing in ${source}`, fix: `set ${key} in ${source}${schemaText}` };
+  }
+  if (error.keyword === "additionalProperties") {
+    const known = Object.keys(policy.configSchema?.properties ?? {});
+    return {
+      key,
+      problem: `is not a property of ${policy.name} (in ${source})`,
+      fix: `remove it from ${source}, or use one of ${known.join(", ")}`,
+    };
+  }
+  let value: unknown = properties;
+  for (const segment of segments) value = (value as Record<string, unknown> | undefined)?.[segment];
+  return {
+    key,
+    problem: `is ${short(JSON.stringify(value) ?? "undefined", 60)} in ${source}; it ${requirement(error)}`,
+    fix: `correct ${key} in ${source}${schemaText}`,
+  };
 }

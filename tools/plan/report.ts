@@ -5,6 +5,8 @@
  * 100 columns. Pure: it works on values already masked (mask.ts), hides values that look like
  * secrets, and escapes control characters in everything that came from config or resources.
  */
+import { rootPulumiStackTypeName } from "@pulumi/pulumi/runtime/stack";
+
 import type { CredentialRow } from "../../lib/credentials";
 import { escapeControl, escapeControlDeep } from "../../lib/text";
 import { describePermissionId } from "../../policies/lib/permission-catalog";
@@ -66,12 +68,47 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 
 // ---- the facts both outputs show ---------------------------------------------------------------
 
+/** Code-unit order: the same on every machine and locale. */
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 /** Violations with mandatory ones first, then by policy name; the order both outputs use. */
 export function orderedViolations(violations: readonly PlanViolation[]): PlanViolation[] {
   const rank = (violation: PlanViolation) => (violation.level === "mandatory" ? 0 : 1);
   return [...violations].sort(
-    (a, b) => rank(a) - rank(b) || a.policy.localeCompare(b.policy) || a.message.localeCompare(b.message),
+    (a, b) =>
+      rank(a) - rank(b) ||
+      a.policy.localeCompare(b.policy) ||
+      a.message.localeCompare(b.message) ||
+      byText(a.resource ?? "", b.resource ?? ""),
   );
+}
+
+/**
+ * Resources in tree order, the same on every run: the stack first, then the other roots (default
+ * providers), each followed by its children, siblings by name then type. Registration order is not
+ * stable: a dynamic resource registers only once its provider is serialized, and the engine's default
+ * provider for it comes just before.
+ */
+export function inPlanOrder<T extends PlanResource>(resources: readonly T[]): T[] {
+  const urns = new Set(resources.map((resource) => resource.urn));
+  const children = new Map<string | undefined, T[]>();
+  for (const resource of resources) {
+    const parent = resource.parent !== undefined && urns.has(resource.parent) ? resource.parent : undefined;
+    children.set(parent, [...(children.get(parent) ?? []), resource]);
+  }
+  const isStack = (resource: T) => (resource.type === rootPulumiStackTypeName ? 0 : 1);
+  const sorted = (list: readonly T[]) =>
+    [...list].sort(
+      (a, b) =>
+        isStack(a) - isStack(b) || byText(a.name, b.name) || byText(a.type, b.type) || byText(a.urn, b.urn),
+    );
+  const result: T[] = [];
+  const visit = (resource: T) => {
+    result.push(resource);
+    for (const child of sorted(children.get(resource.urn) ?? [])) visit(child);
+  };
+  for (const root of sorted(children.get(undefined) ?? [])) visit(root);
+  return result;
 }
 
 export interface PlanCounts {

@@ -29,7 +29,7 @@ import {
   type AnalyzerResourceInput,
   type Policy,
 } from "./analyzer";
-import { maskResolved, maskWire, wireSecret } from "./mask";
+import { maskResolved, maskWire, wireSecret, withoutProviderSource } from "./mask";
 import { missingSecrets, placeholderIds } from "./placeholders";
 import {
   parsePolicyPackConfig,
@@ -37,7 +37,7 @@ import {
   reconcilePolicyPackConfig,
   type EnforcementLevel,
 } from "./policy-config";
-import { policyMessage, type PlanReport, type PlanResource, type PlanViolation } from "./report";
+import { inPlanOrder, policyMessage, type PlanReport, type PlanResource, type PlanViolation } from "./report";
 
 /** The repository root: the program (index.ts) and the policy pack live here. */
 export const REPO_ROOT = resolve(__dirname, "..", "..");
@@ -381,13 +381,15 @@ async function plan(options: PlanOptions): Promise<PlanRun> {
       ...(steps === undefined ? {} : { remediation: steps }),
     };
   });
-  const planResources: PlanResource[] = resources.map((resource) => ({
-    urn: resource.urn,
-    type: resource.type,
-    name: resource.name,
-    ...(resource.parent === undefined ? {} : { parent: resource.parent }),
-    inputs: maskWire(resource.inputs) as Record<string, unknown>,
-  }));
+  const planResources: PlanResource[] = inPlanOrder(
+    resources.map((resource) => ({
+      urn: resource.urn,
+      type: resource.type,
+      name: resource.name,
+      ...(resource.parent === undefined ? {} : { parent: resource.parent }),
+      inputs: withoutProviderSource(resource.type, maskWire(resource.inputs) as Record<string, unknown>),
+    })),
+  );
   const credentials = maskResolved(outputs["credentials"] ?? []) as CredentialRow[];
 
   return {
