@@ -8,8 +8,6 @@
  * Exit codes: 0 done (or nothing to do); 1 the tokens could not be listed or a deletion failed;
  * 2 usage or configuration error (nothing was called).
  */
-import { parseArgs } from "node:util";
-
 import { ConfigError } from "../../lib/config";
 import { escapeControlDeep } from "../../lib/text";
 import { StackFileError } from "../shared/stack-file";
@@ -20,6 +18,8 @@ import {
   DEFAULT_API_BASE_URL,
   DEFAULT_DEADLINE_MS,
   milliseconds,
+  parseStrictArgs,
+  TOKEN_COMMAND_OPTIONS,
   UsageError,
 } from "../verify/cli";
 import { createClient } from "../verify/endpoints";
@@ -66,36 +66,12 @@ interface SweepCliOptions {
 }
 
 export function parseSweepArgs(argv: readonly string[]): SweepCliOptions | "help" {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        stack: { type: "string" },
-        delete: { type: "boolean", default: false },
-        apply: { type: "boolean", default: false },
-        "keep-token-id": { type: "string", multiple: true, default: [] },
-        json: { type: "boolean", default: false },
-        "api-base-url": { type: "string" },
-        "timeout-ms": { type: "string" },
-        "deadline-ms": { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    // Never echo what was given: a stray argument may be a pasted secret.
-    if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
-      throw new UsageError(
-        "unexpected argument (not shown, in case it is a secret); every value follows its option",
-      );
-    }
-    if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") throw new UsageError("unknown option (see --help)");
-    throw new UsageError("invalid arguments (an option is missing its value, or a flag was given one)");
-  }
-  const values = parsed.values;
+  const values = parseStrictArgs(argv, {
+    ...TOKEN_COMMAND_OPTIONS,
+    delete: { type: "boolean", default: false },
+    apply: { type: "boolean", default: false },
+    "keep-token-id": { type: "string", multiple: true, default: [] },
+  });
   if (values.help) return "help";
   if (values.stack === undefined || values.stack === "") throw new UsageError("--stack <name> is required");
   for (const id of values["keep-token-id"]) {

@@ -9,7 +9,8 @@
  * Exit codes: 0 every check passed; 1 at least one check failed (or the run broke); 2 usage or
  * configuration error (nothing was checked).
  */
-import { parseArgs } from "node:util";
+import { resolve } from "node:path";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 
 import { ConfigError } from "../../lib/config";
 import { StackFileError } from "../shared/stack-file";
@@ -21,6 +22,8 @@ import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry";
 import { runVerification } from "./run";
 import { loadStackConfig } from "./stack";
 
+type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig["options"]>;
+
 export const DEFAULT_API_BASE_URL = "https://api.cloudflare.com/client/v4";
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -28,9 +31,9 @@ export const EXIT_USAGE = 2;
 
 export const DEFAULT_DEADLINE_MS = 60_000;
 
-/** Where the admin credential is read from, first match wins. */
 /** The variable wrangler and Pulumi's Cloudflare provider read a token from. */
 const TOKEN_VARIABLE = "CLOUDFLARE_API_TOKEN";
+/** Where the admin credential is read from, first match wins. */
 export const ADMIN_TOKEN_VARIABLES = ["CLOUDFLARE_ADMIN_API_TOKEN", TOKEN_VARIABLE] as const;
 
 export const USAGE = `usage: npm run verify-token -- --stack <name> [--admin] [--json] [--api-base-url URL]
@@ -92,42 +95,12 @@ export function parseCliArgs(argv: readonly string[]): CliOptions | "help" {
       );
     }
   }
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        stack: { type: "string" },
-        json: { type: "boolean", default: false },
-        "api-base-url": { type: "string" },
-        "timeout-ms": { type: "string" },
-        "deadline-ms": { type: "string" },
-        admin: { type: "boolean", default: false },
-        "foreign-zone": { type: "string" },
-        "foreign-account": { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
-      throw new UsageError(
-        "unexpected argument (not shown, in case it is a secret); every value follows its option",
-      );
-    }
-    if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
-      const option = argv.find((arg) => arg.startsWith("-") && !isKnownOption(arg));
-      const shown =
-        option !== undefined && SAFE_OPTION_NAME.test(option.split("=")[0]!)
-          ? ` ${option.split("=")[0]}`
-          : "";
-      throw new UsageError(`unknown option${shown}`);
-    }
-    throw new UsageError("invalid arguments (an option is missing its value, or a flag was given one)");
-  }
-  const values = parsed.values;
+  const values = parseStrictArgs(argv, {
+    ...TOKEN_COMMAND_OPTIONS,
+    admin: { type: "boolean", default: false },
+    "foreign-zone": { type: "string" },
+    "foreign-account": { type: "string" },
+  });
   if (values.help) return "help";
   if (values.stack === undefined || values.stack === "") throw new UsageError("--stack <name> is required");
 
@@ -186,20 +159,71 @@ export function milliseconds(flag: string, raw: string | undefined, fallback: nu
   return Number(raw);
 }
 
-const KNOWN_OPTIONS = [
-  "--deadline-ms",
-  "--admin",
-  "--stack",
-  "--json",
-  "--api-base-url",
-  "--timeout-ms",
-  "--foreign-zone",
-  "--foreign-account",
-  "--help",
-  "-h",
-];
-function isKnownOption(arg: string): boolean {
-  return KNOWN_OPTIONS.includes(arg.split("=")[0]!);
+/** The options verify-token and sweep-tokens share. */
+export const TOKEN_COMMAND_OPTIONS = {
+  stack: { type: "string" },
+  json: { type: "boolean", default: false },
+  "api-base-url": { type: "string" },
+  "timeout-ms": { type: "string" },
+  "deadline-ms": { type: "string" },
+  help: { type: "boolean", short: "h", default: false },
+} as const satisfies ParseArgsOptionsConfig;
+
+/**
+ * `parseArgs`, strict and without positionals, whose errors never quote what was given (a stray
+ * argument may be a pasted secret): only an option name of a safe shape is shown.
+ */
+export function parseStrictArgs<const T extends ParseArgsOptionsConfig>(
+  argv: readonly string[],
+  options: T,
+): ReturnType<
+  typeof parseArgs<{ args: string[]; strict: true; allowPositionals: false; options: T }>
+>["values"] {
+  try {
+    return parseArgs({ args: [...argv], strict: true as const, allowPositionals: false as const, options })
+      .values;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
+      throw new UsageError(
+        "unexpected argument (not shown, in case it is a secret); every value follows its option",
+      );
+    }
+    if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+      const known = Object.entries(options).flatMap(([name, option]) => [
+        `--${name}`,
+        ...(option.short === undefined ? [] : [`-${option.short}`]),
+      ]);
+      const option = argv.find((arg) => arg.startsWith("-") && !known.includes(arg.split("=")[0]!));
+      const shown =
+        option !== undefined && SAFE_OPTION_NAME.test(option.split("=")[0]!)
+          ? ` ${option.split("=")[0]}`
+          : "";
+      throw new UsageError(`unknown option${shown}`);
+    }
+    throw new UsageError("invalid arguments (an option is missing its value, or a flag was given one)");
+  }
+}
+
+/** Runs a command as the process: its exit code, and a fixed line for anything unexpected. */
+export function runAsProcess(
+  name: string,
+  run: (argv: readonly string[], io: Pick<CliIo, "env" | "stdout" | "stderr" | "root">) => Promise<number>,
+): void {
+  run(process.argv.slice(2), {
+    env: process.env,
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    root: resolve(__dirname, "..", ".."),
+  }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    () => {
+      process.stderr.write(`${name}: unexpected error\n`);
+      process.exitCode = 1;
+    },
+  );
 }
 
 /** The deploy token from the environment, or a UsageError that never quotes it. */

@@ -6,21 +6,6 @@
  * --admin, that the admin credential can mint it.
  * See docs/VERIFY-TOKEN.md; the logic lives in tools/verify/.
  */
-import { resolve } from "node:path";
+import { main, runAsProcess } from "./cli";
 
-import { main } from "./cli";
-
-main(process.argv.slice(2), {
-  env: process.env,
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-  root: resolve(__dirname, "..", ".."),
-}).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  () => {
-    process.stderr.write("verify-token: unexpected error\n");
-    process.exitCode = 1;
-  },
-);
+runAsProcess("verify-token", main);
