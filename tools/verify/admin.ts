@@ -32,7 +32,7 @@ import {
 } from "./endpoints";
 import { PlanError } from "./probes";
 import { callWithRetry, describeFailure, isTokenRejection, transportAdvice, type RetryPolicy } from "./retry";
-import type { CheckResult, VerificationReport } from "./types";
+import { verificationReport, type CheckResult, type VerificationReport } from "./types";
 
 export interface AdminRunOptions {
   readonly client: Cloudflare;
@@ -154,16 +154,7 @@ export async function runAdminVerification(
   if (required.length === 0) throw new PlanError(`stack ${config.stack} needs no admin permission`);
   const now = (options.now ?? (() => new Date()))();
   const checks: CheckResult[] = [];
-  const report = (): VerificationReport => {
-    const passed = checks.filter((check) => check.passed).length;
-    return {
-      stack: config.stack,
-      tokenOwner: config.token.owner,
-      checks,
-      passed,
-      failed: checks.length - passed,
-    };
-  };
+  const report = (): VerificationReport => verificationReport(config, checks);
 
   const verified = await verifyAdmin(config, options, checks);
   if (verified === undefined) return report();

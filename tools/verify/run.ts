@@ -18,12 +18,13 @@ import {
   type CallFailure,
   type RetryPolicy,
 } from "./retry";
-import type {
-  CheckResult,
-  NegativeProbe,
-  PositiveProbe,
-  VerificationReport,
-  ZoneVisibilityProbe,
+import {
+  verificationReport,
+  type CheckResult,
+  type NegativeProbe,
+  type PositiveProbe,
+  type VerificationReport,
+  type ZoneVisibilityProbe,
 } from "./types";
 
 export interface RunOptions extends ProbeOptions {
@@ -406,12 +407,5 @@ export async function runVerification(config: StackConfig, options: RunOptions):
       else checks.push(await runZoneVisibility(probe, config, options));
     }
   }
-  const passed = checks.filter((check) => check.passed).length;
-  return {
-    stack: config.stack,
-    tokenOwner: config.token.owner,
-    checks,
-    passed,
-    failed: checks.length - passed,
-  };
+  return verificationReport(config, checks);
 }

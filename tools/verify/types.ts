@@ -82,3 +82,18 @@ export interface VerificationReport {
   readonly passed: number;
   readonly failed: number;
 }
+
+/** The report of a stack's checks, with its pass and fail counts. */
+export function verificationReport(
+  config: { readonly stack: string; readonly token: { readonly owner: "account" | "user" } },
+  checks: readonly CheckResult[],
+): VerificationReport {
+  const passed = checks.filter((check) => check.passed).length;
+  return {
+    stack: config.stack,
+    tokenOwner: config.token.owner,
+    checks,
+    passed,
+    failed: checks.length - passed,
+  };
+}
