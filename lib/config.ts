@@ -623,22 +623,18 @@ function zoneProblems(values: Parsed, stack: string): ConfigProblem[] {
     const at = (field: string) => `${key("zones")}[${zoneIndex}].${field}`;
     const pathFix = (field: string) =>
       `pulumi config set --path '${PROJECT}:zones[${zoneIndex}].${field}' <value> --stack ${stack} (or edit Pulumi.${stack}.yaml)`;
-    const idTwice = seenZoneIds.get(zone.id);
-    if (idTwice !== undefined) {
-      problems.push({
-        key: at("id"),
-        problem: `zone ${zone.id} is listed twice (already at ${idTwice})`,
-        fix: merge,
-      });
-    } else seenZoneIds.set(zone.id, at("id"));
-    const nameTwice = seenZoneNames.get(zone.name);
-    if (nameTwice !== undefined) {
-      problems.push({
-        key: at("name"),
-        problem: `zone ${zone.name} is listed twice (already at ${nameTwice})`,
-        fix: merge,
-      });
-    } else seenZoneNames.set(zone.name, at("name"));
+    const listedOnce = (seen: Map<string, string>, value: string, field: string) => {
+      const earlier = seen.get(value);
+      if (earlier === undefined) seen.set(value, at(field));
+      else
+        problems.push({
+          key: at(field),
+          problem: `zone ${value} is listed twice (already at ${earlier})`,
+          fix: merge,
+        });
+    };
+    listedOnce(seenZoneIds, zone.id, "id");
+    listedOnce(seenZoneNames, zone.name, "name");
 
     zone.routes.forEach((pattern, routeIndex) => {
       const routeKey = `${at("routes")}[${routeIndex}]`;
