@@ -317,15 +317,10 @@ type ProjectKey = keyof typeof PROJECT_KEYS;
 
 /**
  * Pulumi.yaml declares every default; the Pulumi CLI (and tools/shared/stack-file.ts for the offline
- * tools) applies them before the program reads config, so a key missing here is simply not set.
- * These are the defaults Pulumi.yaml copies from the Worker's own constants (a test compares the
- * committed Pulumi.yaml with them); nothing else is defaulted in code.
+ * tools) applies them before the program reads config, so nothing is defaulted in code. Kept only for
+ * tests/program.test.ts until it imports COMPATIBILITY_DATE itself (then delete this).
  */
-export const CONFIG_DEFAULTS = {
-  compatibilityDate: COMPATIBILITY_DATE,
-  rateLimitRequests: RATE_LIMIT_DEFAULTS.limit,
-  rateLimitPeriodSeconds: RATE_LIMIT_DEFAULTS.periodSeconds,
-} as const satisfies Partial<Record<ProjectKey, unknown>>;
+export const CONFIG_DEFAULTS = { compatibilityDate: COMPATIBILITY_DATE } as const;
 
 /**
  * The Rate Limiting namespace id when rateLimitNamespaceId is empty: 1 + the first 32 bits of the

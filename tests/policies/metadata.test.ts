@@ -2,10 +2,12 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 
 import { MAX_TTL_DAYS, parseStackConfig } from "../../lib/config";
 import { policyConfigProblems } from "../../policies/lib/policy-config";
 import { policies } from "../../policies/rules";
+import { ROTATION_HEADROOM_DEFAULTS } from "../../policies/rules/token-rotation-headroom";
 import { readStackConfigMap } from "../../tools/shared/stack-file";
 import { loadConfig, POLICIES_DIR } from "./harness";
 
@@ -87,6 +89,20 @@ describe("policy metadata", () => {
 });
 
 const ROOT = path.join(POLICIES_DIR, "..");
+
+describe("the pack's own defaults", () => {
+  it("the headroom policy's unconfigured schedule is Pulumi.yaml's default schedule", () => {
+    const declared = (
+      parse(readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {
+        config: Record<string, { default?: unknown }>;
+      }
+    ).config;
+    expect(ROTATION_HEADROOM_DEFAULTS).toEqual({
+      rotationDays: declared["rotationDays"]!.default,
+      graceDays: declared["rotationGraceDays"]!.default,
+    });
+  });
+});
 
 describe("per-environment policy config", () => {
   const envs = ["dev", "staging", "prod"] as const;
