@@ -19,12 +19,14 @@ import {
   DEFAULT_DEADLINE_MS,
   milliseconds,
   parseStrictArgs,
+  runRetryPolicy,
+  type CliIo,
   TOKEN_COMMAND_OPTIONS,
   UsageError,
 } from "../verify/cli";
 import { createClient } from "../verify/endpoints";
 import { redact, redactDeep } from "../verify/redact";
-import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../verify/retry";
+import { DEFAULT_RETRY_POLICY } from "../verify/retry";
 import { loadStackConfig } from "../verify/stack";
 import { formatSweep, sweepSucceeded, sweepTokens } from "./sweep";
 
@@ -44,14 +46,8 @@ The admin credential is read from ${ADMIN_TOKEN_VARIABLES.join(", else ")} and i
 Exit codes: 0 done, 1 listing or a deletion failed, 2 usage or configuration error.
 `;
 
-export interface SweepIo {
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-  readonly root: string;
-  readonly retry?: Partial<RetryPolicy>;
-  readonly now?: () => Date;
-}
+/** The same streams, root and test hooks as verify-token. */
+export type SweepIo = CliIo;
 
 const TOKEN_ID = /^[0-9a-f]{32}$/;
 
@@ -102,12 +98,7 @@ export async function sweepMain(argv: readonly string[], io: SweepIo): Promise<n
     }
     token = adminTokenFromEnv(io.env);
     const config = loadStackConfig(io.root, options.stack);
-    const retry: RetryPolicy = {
-      ...DEFAULT_RETRY_POLICY,
-      timeoutMs: options.timeoutMs,
-      deadline: Date.now() + options.deadlineMs,
-      ...io.retry,
-    };
+    const retry = runRetryPolicy(options, io);
     const report = await sweepTokens(config, {
       client: createClient({ token, apiBaseUrl: options.apiBaseUrl, timeoutMs: retry.timeoutMs }),
       retry,

@@ -262,6 +262,19 @@ function tokenForRedaction(argv: readonly string[], env: Readonly<Record<string,
   return name === undefined ? undefined : env[name]!.trim();
 }
 
+/** The retry policy of one run: the flags' per-try timeout and overall deadline, then test overrides. */
+export function runRetryPolicy(
+  options: { readonly timeoutMs: number; readonly deadlineMs: number },
+  io: Pick<CliIo, "retry">,
+): RetryPolicy {
+  return {
+    ...DEFAULT_RETRY_POLICY,
+    timeoutMs: options.timeoutMs,
+    deadline: Date.now() + options.deadlineMs,
+    ...io.retry,
+  };
+}
+
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   // Redact from the start: even a usage error must not be able to echo the token.
   let token: string | undefined = tokenForRedaction(argv, io.env);
@@ -275,12 +288,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     }
     token = options.admin ? adminTokenFromEnv(io.env) : tokenFromEnv(io.env);
     const config = loadStackConfig(io.root, options.stack);
-    const retry: RetryPolicy = {
-      ...DEFAULT_RETRY_POLICY,
-      timeoutMs: options.timeoutMs,
-      deadline: Date.now() + options.deadlineMs,
-      ...io.retry,
-    };
+    const retry = runRetryPolicy(options, io);
     const client = createClient({ token, apiBaseUrl: options.apiBaseUrl, timeoutMs: retry.timeoutMs });
     if (options.admin) {
       const report = await runAdminVerification(config, {
