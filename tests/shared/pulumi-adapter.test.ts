@@ -4,9 +4,16 @@
  */
 import { createRequire } from "node:module";
 
+import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 
-import { driftMessage, PULUMI_VERSION, sdkDrift } from "../../tools/shared/pulumi-adapter";
+import {
+  driftMessage,
+  PULUMI_VERSION,
+  sdkDrift,
+  waitForRegistrations,
+  withDynamicProvidersAs,
+} from "../../tools/shared/pulumi-adapter";
 
 describe("the SDK internals the offline plan relies on", () => {
   it("are all still there", () => {
@@ -30,5 +37,44 @@ describe("the SDK internals the offline plan relies on", () => {
     expect(driftMessage("@pulumi/policy", "x")).toMatch(
       /^@pulumi\/policy v?\d+\.\d+\.\d+ changed x; update tools\/shared\/pulumi-adapter\.ts$/,
     );
+  });
+});
+
+describe("withDynamicProvidersAs", () => {
+  /** The __provider input a dynamic resource registers with, as the mock runtime receives it. */
+  async function registeredProvider(create: () => void): Promise<unknown> {
+    let provider: unknown;
+    await pulumi.runtime.setMocks(
+      {
+        newResource: (args) => {
+          provider = args.inputs["__provider"];
+          return { id: "id", state: args.inputs };
+        },
+        call: () => ({}),
+      },
+      "project",
+      "stack",
+      false,
+    );
+    create();
+    await waitForRegistrations();
+    return provider;
+  }
+  class Probe extends pulumi.dynamic.Resource {}
+  const dynamicResource = (name: string) =>
+    new Probe({ create: () => Promise.resolve({ id: name, outs: {} }) }, name, {}, {});
+
+  it("a dynamic resource registers the stand-in text inside; Pulumi's own serialization outside", async () => {
+    const inside = await withDynamicProvidersAs("[stand-in]", () =>
+      registeredProvider(() => dynamicResource("inside")),
+    );
+    expect(inside).toBe("[stand-in]");
+    const outside = await registeredProvider(() => dynamicResource("outside"));
+    expect(outside).toMatch(/^exports\.handler = /);
+    // And once the serializer is loaded, the stand-in still replaces it, and is undone after.
+    expect(
+      await withDynamicProvidersAs("[again]", () => registeredProvider(() => dynamicResource("again"))),
+    ).toBe("[again]");
+    expect(await registeredProvider(() => dynamicResource("after"))).toMatch(/^exports\.handler = /);
   });
 });

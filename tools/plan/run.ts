@@ -21,6 +21,7 @@ import {
   type RecordedInvoke,
   type RegisteredResource,
 } from "../shared/offline-runtime";
+import { withDynamicProvidersAs } from "../shared/pulumi-adapter";
 import { readStackConfigMap, SECRET_PLACEHOLDER, StackFileError } from "../shared/stack-file";
 import {
   createAnalyzer,
@@ -29,7 +30,13 @@ import {
   type AnalyzerResourceInput,
   type Policy,
 } from "./analyzer";
-import { maskResolved, maskWire, wireSecret, withoutProviderSource } from "./mask";
+import {
+  DYNAMIC_PROVIDER_PLACEHOLDER,
+  maskResolved,
+  maskWire,
+  wireSecret,
+  withoutProviderSource,
+} from "./mask";
 import { missingSecrets, placeholderIds } from "./placeholders";
 import {
   parsePolicyPackConfig,
@@ -347,7 +354,10 @@ async function plan(options: PlanOptions): Promise<PlanRun> {
   const runtime = await startOfflineRuntime({ project, stack, config, secretKeys: [...secretKeys] });
   let outputs: Record<string, unknown>;
   try {
-    outputs = await runProgram(await loadProgram());
+    // The report shows a dynamic provider's serialized text as a placeholder (mask.ts): the plan
+    // registers that placeholder instead of paying for Pulumi's closure serialization.
+    const program = await loadProgram();
+    outputs = await withDynamicProvidersAs(DYNAMIC_PROVIDER_PLACEHOLDER, () => runProgram(program));
   } catch (error) {
     if (pulumi.RunError.isInstance(error)) explainConfig();
     throw error;

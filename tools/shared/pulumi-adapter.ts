@@ -9,10 +9,14 @@
  *   4. an Output's value with unknowns kept (`apply` skips unknowns);
  *   5. @pulumi/policy's Analyze/AnalyzeStack RPC handlers (server.js; what `serve` puts behind its
  *      gRPC server), so the pack runs in process exactly as the CLI's analyzer would run it.
+ *   6. a way to skip a dynamic resource's provider serialization: @pulumi/pulumi's dynamic.Resource
+ *      serializes its provider with runtime/closure/serializeClosure's `serializeFunction` (the
+ *      inspector walks the closure: ~1 s of a cold plan) and no setting turns that off
+ *      (`cacheDynamicProviders` only reuses a result within one process).
  * tests/shared/pulumi-adapter.test.ts is the canary: `sdkDrift()` lists what an upgrade broke,
  * naming the package, its version and the member, and the test fails with that list.
  */
-import { createRequire } from "node:module";
+import { createRequire, Module } from "node:module";
 
 import type { Policies, ResourceValidation } from "@pulumi/policy";
 import * as pulumi from "@pulumi/pulumi";
@@ -197,6 +201,52 @@ export function withPulumiTypeOf(
   return typeof type === "string" ? Object.assign(wrapper, { __pulumiType: type }) : wrapper;
 }
 
+// ---- 6: dynamic providers' closure serialization -----------------------------------------------
+
+/** The module dynamic.Resource loads (on first use) to serialize its provider (dynamic/index.js). */
+const SERIALIZE_CLOSURE = "@pulumi/pulumi/runtime/closure/serializeClosure";
+
+type SerializeFunction = (
+  func: () => unknown,
+  args?: unknown,
+) => Promise<{ text: string; exportName: string; containsSecrets: boolean }>;
+
+/**
+ * Runs `work` with every dynamic resource's provider "serialized" as `text`, without Pulumi's closure
+ * serializer, which is loaded lazily and costs ~1 s of a cold plan. The serializer is restored (or,
+ * when it was never loaded, left unloaded) afterwards, so a real `pulumi up` and any later code still
+ * serialize for real. Whether the provider does serialize is tested where it matters: as `pulumi up`
+ * runs it (tests/pulumi-load.test.ts).
+ */
+export async function withDynamicProvidersAs<T>(text: string, work: () => Promise<T>): Promise<T> {
+  const standIn: SerializeFunction = () =>
+    Promise.resolve({ text, exportName: "handler", containsSecrets: false });
+  const path = requireHere.resolve(SERIALIZE_CLOSURE);
+  const cache = requireHere.cache;
+  const loaded = cache[path];
+  if (loaded !== undefined) {
+    const exports = loaded.exports as { serializeFunction?: SerializeFunction };
+    const original = exports.serializeFunction;
+    if (typeof original !== "function")
+      throw new Error(driftMessage("@pulumi/pulumi", `${SERIALIZE_CLOSURE}'s serializeFunction`));
+    exports.serializeFunction = standIn;
+    try {
+      return await work();
+    } finally {
+      exports.serializeFunction = original;
+    }
+  }
+  // Not loaded yet: what `require` returns for it during `work` is a module holding the stand-in.
+  const module = new Module(path);
+  Object.assign(module, { filename: path, loaded: true, exports: { serializeFunction: standIn } });
+  cache[path] = module;
+  try {
+    return await work();
+  } finally {
+    if (cache[path] === module) delete cache[path];
+  }
+}
+
 // ---- the canary ---------------------------------------------------------------------------------
 
 /** What an SDK upgrade broke, as messages naming package, version and member; empty when all holds. */
@@ -240,6 +290,12 @@ export function sdkDrift(): string[] {
   for (const member of ["makeAnalyzeRpcFun", "makeAnalyzeStackRpcFun"]) {
     check(typeof server[member] === "function", "@pulumi/policy", `server.js's export ${member}`);
   }
+  const closure = requireHere(SERIALIZE_CLOSURE) as { serializeFunction?: unknown };
+  check(
+    typeof closure.serializeFunction === "function",
+    "@pulumi/pulumi",
+    `${SERIALIZE_CLOSURE}'s serializeFunction`,
+  );
   const policy = requireHere("@pulumi/policy") as typeof import("@pulumi/policy");
   const typed = policy.validateResourceOfType(
     { __pulumiType: "canary:index:Canary" } as never,
