@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 
+import { R2_BINDING_NAME } from "../lib/config";
 import { WORKER_BINDINGS } from "../worker/src/defaults";
 import { WorkerSecret } from "./worker-secret";
 
@@ -10,11 +11,8 @@ import { WorkerSecret } from "./worker-secret";
 export const KV_BINDING = WORKER_BINDINGS.kv;
 export const PROVIDER_KEY_BINDING = WORKER_BINDINGS.providerKey;
 export const RATE_LIMITER_BINDING = WORKER_BINDINGS.rateLimiter;
-/**
- * The R2 bucket, bound only when the stack declares one. (Read through a widened type until
- * worker/src/defaults.ts names it; lib/config.ts and lib/deploy-contract.ts use the same fallback.)
- */
-export const R2_BINDING: string = (WORKER_BINDINGS as { assets?: string }).assets ?? "ASSETS_BUCKET";
+/** The R2 bucket, bound only when the stack declares one. */
+export const R2_BINDING = R2_BINDING_NAME;
 
 /**
  * Inputs of the WorkersScript that the application's CI owns once the script exists. The provider's

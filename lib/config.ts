@@ -316,13 +316,6 @@ const PROJECT_KEYS = {
 type ProjectKey = keyof typeof PROJECT_KEYS;
 
 /**
- * Pulumi.yaml declares every default; the Pulumi CLI (and tools/shared/stack-file.ts for the offline
- * tools) applies them before the program reads config, so nothing is defaulted in code. Kept only for
- * tests/program.test.ts until it imports COMPATIBILITY_DATE itself (then delete this).
- */
-export const CONFIG_DEFAULTS = { compatibilityDate: COMPATIBILITY_DATE } as const;
-
-/**
  * The Rate Limiting namespace id when rateLimitNamespaceId is empty: 1 + the first 32 bits of the
  * SHA-256 of the worker name, so each Worker of an account gets its own counters and the id is stable
  * across runs. Cloudflare wants a positive integer unique per account; set the key to choose one.

@@ -14,7 +14,7 @@ export const DEPLOY_TOKEN_SECRET_NAME = "CLOUDFLARE_API_TOKEN";
 /** GitHub Actions variable holding the account id (wrangler skips `/memberships` when it is set). */
 export const ACCOUNT_ID_VARIABLE_NAME = "CLOUDFLARE_ACCOUNT_ID";
 /** GitHub Actions variable holding the deploy contract: the generated wrangler config (JSON). */
-export const WRANGLER_CONFIG_VARIABLE_NAME = "SCOPED_EDGE_WRANGLER_CONFIG";
+export { WRANGLER_CONFIG_VARIABLE as WRANGLER_CONFIG_VARIABLE_NAME } from "../policies/lib/stack-footprint";
 
 /**
  * The deploy token's name prefix; DeployToken appends `-<rotation hex>` (8 hex digits). The token

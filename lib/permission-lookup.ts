@@ -3,6 +3,7 @@
  * program passes in the lookup's results (one invoke per stack), tests pass fixtures.
  */
 import { closestNames, permissionByName, type PermissionScope } from "../policies/lib/permission-catalog";
+import { ACCOUNT_PREFIX, USER_PREFIX, ZONE_PREFIX } from "../policies/lib/resources";
 
 /** One row of getApiTokenPermissionGroupsList / getAccountApiTokenPermissionGroupsList. */
 export interface PermissionGroupRow {
@@ -15,10 +16,11 @@ export class UnknownPermissionError extends Error {
   override readonly name = "UnknownPermissionError";
 }
 
+/** Cloudflare's scope keys are the resource-string prefixes without their trailing dot. */
 const SCOPE_PREFIX: Record<PermissionScope, string> = {
-  account: "com.cloudflare.api.account",
-  zone: "com.cloudflare.api.account.zone",
-  user: "com.cloudflare.api.user",
+  account: ACCOUNT_PREFIX.slice(0, -1),
+  zone: ZONE_PREFIX.slice(0, -1),
+  user: USER_PREFIX.slice(0, -1),
 };
 
 /**

@@ -5,7 +5,8 @@
 import { describe, expect, it } from "vitest";
 
 import { CI_OWNED_SCRIPT_INPUTS } from "../components/edge-worker";
-import { CONFIG_DEFAULTS, derivedRateLimitNamespaceId } from "../lib/config";
+import { derivedRateLimitNamespaceId } from "../lib/config";
+import { COMPATIBILITY_DATE } from "../worker/src/defaults";
 import { PERMISSION_GROUPS, permissionByName } from "../policies/lib/permission-catalog";
 import { bundleWorker } from "../lib/worker-bundle";
 import {
@@ -187,7 +188,7 @@ describe.each(STACKS)("committed stack $stack", (expected) => {
       content: bundle.content,
       contentSha256: bundle.sha256,
       mainModule: "worker.js",
-      compatibilityDate: CONFIG_DEFAULTS.compatibilityDate,
+      compatibilityDate: COMPATIBILITY_DATE,
       compatibilityFlags: ["enable_request_signal"],
     });
     expect(script.propertyDependencies["bindings"]).toEqual([kv.urn]);
