@@ -1,5 +1,6 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 
+import { DEPLOY_CALLS } from "../lib/deploy-calls";
 import { describePermissionId } from "../lib/permission-catalog";
 import {
   MAX_LIST_ENTRIES,
@@ -15,16 +16,13 @@ export interface PermissionAllowlistConfig {
   readonly allowedPermissions: readonly string[];
 }
 
-/** Everything a Workers deploy token can need (policies/lib/derive.ts), and nothing else. */
+/**
+ * Everything an application's deploy can ever be granted (the `grant` of every call in
+ * policies/lib/deploy-calls.ts, the table the derivation reads), and nothing else.
+ */
 export const DEFAULT_ALLOWED_PERMISSIONS: readonly string[] = [
-  "Account Settings Read",
-  "Workers Scripts Write",
-  "Workers KV Storage Write",
-  "Workers R2 Storage Write",
-  "Workers Routes Write",
-  "Zone Read",
-  "SSL and Certificates Write",
-];
+  ...new Set(DEPLOY_CALLS.flatMap((call) => (call.grant === undefined ? [] : [call.grant]))),
+].sort();
 
 export const PERMISSION_ALLOWLIST_DEFAULTS: PermissionAllowlistConfig = {
   allowedPermissions: DEFAULT_ALLOWED_PERMISSIONS,

@@ -7,6 +7,7 @@ import { parse } from "yaml";
 import { MAX_TTL_DAYS, parseStackConfig } from "../../lib/config";
 import { policyConfigProblems } from "../../policies/lib/policy-config";
 import { policies } from "../../policies/rules";
+import { DEFAULT_ALLOWED_PERMISSIONS } from "../../policies/rules/token-permission-allowlist";
 import { ROTATION_HEADROOM_DEFAULTS } from "../../policies/rules/token-rotation-headroom";
 import { readStackConfigMap } from "../../tools/shared/stack-file";
 import { loadConfig, POLICIES_DIR } from "./harness";
@@ -155,12 +156,24 @@ describe("per-environment policy config", () => {
     }
   });
 
-  it("prod is the strictest: its allow-list is a subset of staging's, staging's of dev's, and it requires an IP allow list", () => {
-    const allow = (e: (typeof envs)[number]) =>
-      prop(e, "cloudflare-token-enforce-permission-allowlist", "allowedPermissions") as string[];
-    for (const name of allow("prod")) expect(allow("staging")).toContain(name);
-    for (const name of allow("staging")) expect(allow("dev")).toContain(name);
-    expect(allow("prod").length).toBeLessThan(allow("staging").length);
+  it("staging and prod allow exactly what a deploy can be granted (the pack's default); dev adds reads; prod requires an IP allow list", () => {
+    // The default follows the call table the derivation reads (policies/lib/deploy-calls.ts).
+    expect(DEFAULT_ALLOWED_PERMISSIONS).toEqual([
+      "Workers KV Storage Write",
+      "Workers Routes Write",
+      "Workers Scripts Write",
+      "Zone Read",
+    ]);
+    for (const env of ["staging", "prod"] as const) {
+      expect(loadConfig(env)["cloudflare-token-enforce-permission-allowlist"]).toBe("mandatory");
+    }
+    const dev = prop(
+      "dev",
+      "cloudflare-token-enforce-permission-allowlist",
+      "allowedPermissions",
+    ) as string[];
+    for (const name of DEFAULT_ALLOWED_PERMISSIONS) expect(dev).toContain(name);
+    expect(dev).not.toContain("Account Settings Read");
     expect(prop("prod", "cloudflare-token-require-ip-restriction", "requireAllowList")).toBe(true);
     expect(
       prop("prod", "cloudflare-token-enforce-derived-least-privilege", "allowedExtraPermissions"),
