@@ -11,14 +11,7 @@ import { WRANGLER_CONFIG_VARIABLE_NAME } from "../../lib/credentials";
 import { ACTIONS_VARIABLE_TYPES, WRANGLER_CONFIG_VARIABLE } from "../../policies/lib/stack-footprint";
 import { tokenDerivedLeastPrivilege } from "../../policies/rules";
 import { ACCOUNT, devStack, devToken, IDS, tokenPolicies, ZONE } from "./fixtures";
-import {
-  analyzeStack,
-  loadConfig,
-  UNKNOWN,
-  urnOf,
-  type PackConfig,
-  type ResourceInput,
-} from "./harness";
+import { analyzeStack, loadConfig, UNKNOWN, urnOf, type PackConfig, type ResourceInput } from "./harness";
 import {
   editWorkersTemplateToken,
   saasStack,
