@@ -31,6 +31,8 @@ export default defineProject({
           PROVIDER_KEY: TEST_PROVIDER_KEY,
           PROVIDER_BASE_URL: "https://provider.test/openai/v1",
           ALLOWED_ORIGINS: "https://app.example.com,http://localhost:5173",
+          // Every request logged, so the tests can check each line for the key.
+          LOG_REQUESTS: "all",
           VERSION: "test-1.2.3",
         },
         ratelimits: { TEST_LIMITER_3: { simple: { limit: 3, period: 60 } } },

@@ -113,6 +113,27 @@ describe("POST /v1/chat/completions forwarding", () => {
     );
   });
 
+  it("answers 502 for an answer of undeclared length over 4 MiB", async () => {
+    const big = new Uint8Array(4 * 1024 * 1024 + 1).fill(0x20);
+    fakeProvider(
+      () =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            start(controller) {
+              controller.enqueue(big);
+              controller.close();
+            },
+          }),
+          { headers: { "Content-Type": "application/json" } },
+        ),
+    );
+    const seen = await inspect(await callWorker(chatRequest(HELLO)));
+    expect(seen.status).toBe(502);
+    expect(seen.json).toEqual(
+      errorBody("provider_error", "The LLM provider's answer exceeds 4194304 bytes", "upstream_error"),
+    );
+  });
+
   it("forwards an allowed non-default model as given", async () => {
     const provider = fakeProvider(() => providerJson(200, completion("ok", "llama-3.1-8b-instant")));
     const seen = await inspect(await callWorker(chatRequest({ ...HELLO, model: "llama-3.1-8b-instant" })));

@@ -126,9 +126,43 @@ export function fakeProvider(reply: ProviderReply): { calls: ProviderCall[] } {
     };
     calls.push(call);
     if (call.url !== PROVIDER_URL) throw new Error(`unexpected outbound fetch to ${call.url}`);
-    return reply(call);
+    return abortable(await reply(call), call.signal);
   });
   return { calls };
+}
+
+/**
+ * The response as a real fetch gives it: once the call's signal aborts, reading the body fails and
+ * the provider's side of it is cancelled (the connection closes).
+ */
+function abortable(response: Response, signal: AbortSignal | undefined): Response {
+  if (signal === undefined || response.body === null) return response;
+  const reader = response.body.getReader();
+  let onAbort!: () => void;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => {
+      void reader.cancel().catch(() => undefined);
+      reject(new DOMException("The operation was aborted", "AbortError"));
+    };
+  });
+  aborted.catch(() => undefined);
+  if (signal.aborted) onAbort();
+  else signal.addEventListener("abort", onAbort);
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await Promise.race([reader.read(), aborted]);
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
 }
 
 export function completion(content: string, model = "llama-3.3-70b-versatile") {

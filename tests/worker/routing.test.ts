@@ -8,9 +8,11 @@ import {
   callWorker,
   captureLogs,
   chatRequest,
+  completion,
   errorBody,
   fakeProvider,
   inspect,
+  providerJson,
   testEnv,
 } from "./helpers";
 
@@ -29,7 +31,7 @@ describe("GET /health", () => {
     expect(seen.headers.get("Vary")).toBe("Origin");
   });
 
-  it("writes one JSON log line per request", async () => {
+  it("writes one JSON log line per request with LOG_REQUESTS all (as the tests run)", async () => {
     const response = await callWorker(new Request(HEALTH_URL));
     const requestId = response.headers.get("X-Request-Id");
     await inspect(response);
@@ -95,6 +97,7 @@ describe("configuration errors", () => {
 
   it.each([
     [{ MAX_N: "ten" }, 'MAX_N must be a positive integer, got "ten"'],
+    [{ LOG_REQUESTS: "verbose" }, 'LOG_REQUESTS must be "all" or "failures", got "verbose"'],
     [{ MAX_BODY_BYTES: "0" }, 'MAX_BODY_BYTES must be a positive integer, got "0"'],
     [{ MAX_OUTPUT_TOKENS: "-5" }, 'MAX_OUTPUT_TOKENS must be a positive integer, got "-5"'],
     [{ PROVIDER_TIMEOUT_MS: "30s" }, 'PROVIDER_TIMEOUT_MS must be a positive integer, got "30s"'],
@@ -146,5 +149,25 @@ describe("configuration errors", () => {
     const seen = await inspect(await worker.fetch(new Request(HEALTH_URL), bare));
     expect(seen.status).toBe(200);
     expect(seen.json).toEqual({ status: "ok", version: "dev" });
+  });
+});
+
+describe("LOG_REQUESTS failures (the default)", () => {
+  const logs = captureLogs();
+  const worker = createWorker();
+  const env = testEnv({ LOG_REQUESTS: "failures" });
+
+  it("logs nothing for a successful request, one line for each failed one", async () => {
+    fakeProvider(() => providerJson(200, completion("ok")));
+    expect((await inspect(await worker.fetch(new Request(HEALTH_URL), env))).status).toBe(200);
+    expect((await inspect(await worker.fetch(chatRequest(HELLO), env))).status).toBe(200);
+    expect(logs.lines).toEqual([]);
+    expect((await inspect(await worker.fetch(chatRequest({ messages: [] }), env))).status).toBe(400);
+    fakeProvider(() => providerJson(503, {}));
+    expect((await inspect(await worker.fetch(chatRequest(HELLO), env))).status).toBe(502);
+    expect(logs.lines.map((line) => JSON.parse(line) as unknown)).toEqual([
+      expect.objectContaining({ level: "info", message: "request", status: 400 }),
+      expect.objectContaining({ level: "error", message: "request", status: 502, upstreamStatus: 503 }),
+    ]);
   });
 });

@@ -135,7 +135,7 @@ describe("PROVIDER_KEY never leaves the Worker", () => {
       expect(JSON.parse(logs.lines.at(-1) ?? "")).toMatchObject({
         status: 502,
         upstreamStatus: 200,
-        withheld: "provider_answer_withheld",
+        error: "provider_answer_withheld",
       });
     },
   );

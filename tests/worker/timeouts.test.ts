@@ -38,34 +38,31 @@ describe("timeouts and disconnects", () => {
     expect(JSON.parse(logs.lines.at(-1) ?? "")).toMatchObject({ status: 504, provider: "timeout" });
   });
 
-  it("answers 504 JSON when a non-streamed answer stalls within its body", async () => {
-    const body = controlledBody();
-    fakeProvider(() => new Response(body.body, { headers: { "Content-Type": "application/json" } }));
-    const pending = createWorker().fetch(chatRequest(HELLO), testEnv(SHORT));
-    body.write('{"id": "chatcmpl-1", "choices": [');
-    const seen = await inspect(await pending);
-    expect(seen.status).toBe(504);
-    expect(seen.json).toEqual(
-      errorBody("provider_timeout", "The LLM provider did not answer in time; retry later", "upstream_error"),
-    );
-    await body.canceled;
-  });
-
-  it("answers 504 JSON when an answer of declared length stalls, and aborts the call", async () => {
-    const body = controlledBody();
-    const provider = fakeProvider(
-      () =>
-        new Response(body.body, { headers: { "Content-Type": "application/json", "Content-Length": "400" } }),
-    );
-    const pending = createWorker().fetch(chatRequest(HELLO), testEnv(SHORT));
-    body.write('{"id": "chatcmpl-1", "choices": [');
-    const seen = await inspect(await pending);
-    expect(seen.status).toBe(504);
-    expect(seen.json).toEqual(
-      errorBody("provider_timeout", "The LLM provider did not answer in time; retry later", "upstream_error"),
-    );
-    expect(provider.calls[0]?.signal?.aborted).toBe(true);
-  });
+  it.each([
+    ["of unknown length", {}],
+    ["of declared length", { "Content-Length": "400" }],
+  ])(
+    "answers 504 JSON when a non-streamed answer %s stalls past PROVIDER_TIMEOUT_MS, and aborts the call",
+    async (_name, length) => {
+      const body = controlledBody();
+      const provider = fakeProvider(
+        () => new Response(body.body, { headers: { "Content-Type": "application/json", ...length } }),
+      );
+      const pending = createWorker().fetch(chatRequest(HELLO), testEnv(SHORT));
+      body.write('{"id": "chatcmpl-1", "choices": [');
+      const seen = await inspect(await pending);
+      expect(seen.status).toBe(504);
+      expect(seen.json).toEqual(
+        errorBody(
+          "provider_timeout",
+          "The LLM provider did not answer in time; retry later",
+          "upstream_error",
+        ),
+      );
+      expect(provider.calls[0]?.signal?.aborted).toBe(true);
+      await body.canceled;
+    },
+  );
 
   it("ends a stream that goes silent with an SSE error event, and cancels the provider's stream", async () => {
     const body = controlledBody();

@@ -1,6 +1,6 @@
 import { clientKey } from "./client-key";
 import type { WorkerConfig } from "./config";
-import { addCors, checkOrigin, preflight } from "./cors";
+import { addCors, checkOrigin, preflight, type OriginDecision } from "./cors";
 import type { WorkerEnv } from "./env";
 import { errorResponse, invalid, jsonResponse, type ApiError } from "./http";
 import { createLogger, describeError, type LogFields, type LogSink, type Logger } from "./log";
@@ -14,7 +14,7 @@ import {
   relayAnswer,
   relayStream,
 } from "./provider";
-import { checkRateLimit } from "./rate-limit";
+import { retryAfterSeconds } from "./rate-limit";
 import { effectiveConfig } from "./runtime-config";
 import { checkContentType, readBody, validateChatRequest } from "./validation";
 
@@ -42,6 +42,8 @@ export interface WorkerDeps {
 interface Handled {
   response: Response;
   fields?: LogFields;
+  /** No log line unless the request failed (4xx/5xx): LOG_REQUESTS "failures". */
+  quiet?: boolean;
 }
 
 /** Per-env values derived once per isolate: the key's bytes (for scanning) and the redacting logger. */
@@ -101,22 +103,28 @@ export function createWorker(deps: WorkerDeps = {}): ExportedHandler<WorkerEnv> 
 
     // Cloudflare sets CF-Connecting-IP on every request at the edge (a client cannot forge it there);
     // only local tools may omit it, and those requests share one "unknown" bucket.
-    const decision = await checkRateLimit(limiter, clientKey(request.headers.get("CF-Connecting-IP")), now());
-    if (decision.kind === "limited") {
+    let allowed: boolean;
+    try {
+      ({ success: allowed } = await limiter.limit({
+        key: clientKey(request.headers.get("CF-Connecting-IP")),
+      }));
+    } catch (error) {
+      // Fail open: a rate-limiter outage must not take the service down; the cost caps still apply.
+      log("warn", "rate limiter failed; request served", { requestId, error: describeError(error) });
+      allowed = true;
+    }
+    if (!allowed) {
+      const retryAfter = retryAfterSeconds(now());
       const error: ApiError = {
         status: 429,
         type: "rate_limit_error",
         code: "rate_limited",
-        message: `Too many requests from this client; retry in ${decision.retryAfter} s`,
+        message: `Too many requests from this client; retry in ${retryAfter} s`,
       };
       return {
-        response: fromError(error, { "Retry-After": String(decision.retryAfter) }),
+        response: fromError(error, { "Retry-After": String(retryAfter) }),
         fields: { rateLimited: true },
       };
-    }
-    if (decision.kind === "failed") {
-      // Fail open: a rate-limiter outage must not take the service down; the cost caps still apply.
-      log("warn", "rate limiter failed; request served", { requestId, error: decision.error });
     }
 
     const typeError = checkContentType(request);
@@ -150,24 +158,21 @@ export function createWorker(deps: WorkerDeps = {}): ExportedHandler<WorkerEnv> 
     const { upstream } = outcome;
     const fields: LogFields = { model, stream, upstreamStatus: upstream.status };
     if (upstream.status < 200 || upstream.status >= 300) {
-      return {
-        response: fromError(
-          await mapProviderError(upstream, config.allowedBodyFields, config.streamIdleTimeoutMs),
-        ),
-        fields,
-      };
+      return { response: fromError(await mapProviderError(outcome, config.allowedBodyFields)), fields };
     }
 
-    const headers = passedHeaders(upstream, key, new Headers());
-    if ((headers.get("content-type") ?? "").startsWith("text/event-stream")) {
+    const headers = passedHeaders(upstream, key);
+    if (headers["content-type"]?.startsWith("text/event-stream") === true) {
+      // A stream: the deadline ends with the headers; idle timers watch the chunks from here.
+      outcome.settle();
       const relayed = relayStream(upstream, keyBytes, config.streamIdleTimeoutMs, outcome.abort, (end) => {
         if (end !== "done") log("warn", "stream ended early", { requestId, end });
       });
       return { response: new Response(relayed, { status: upstream.status, headers }), fields };
     }
-    const answer = await relayAnswer(upstream, keyBytes, config.streamIdleTimeoutMs, outcome.abort);
+    const answer = await relayAnswer(outcome, keyBytes);
     if (!answer.ok) {
-      return { response: fromError(answer.error), fields: { ...fields, withheld: answer.error.code } };
+      return { response: fromError(answer.error), fields: { ...fields, error: answer.error.code } };
     }
     return { response: new Response(answer.bytes, { status: upstream.status, headers }), fields };
   }
@@ -180,33 +185,37 @@ export function createWorker(deps: WorkerDeps = {}): ExportedHandler<WorkerEnv> 
     secrets: Secrets,
     requestId: string,
   ): Promise<Handled> {
-    const configResult = await effectiveConfig(
+    const pending = effectiveConfig(
       env,
       now(),
       ctx === undefined ? undefined : (promise) => ctx.waitUntil(promise),
       (message, fields) => secrets.log("warn", message, { requestId, ...fields }),
     );
+    const configResult = pending instanceof Promise ? await pending : pending;
     if (!configResult.ok) return { response: fromError(misconfigured(configResult.problem)) };
     const config = configResult.config;
     const origin = checkOrigin(request, config.allowedOrigins);
     const methods = ROUTES[path];
 
     let handled: Handled;
+    let cors: OriginDecision | undefined = origin;
     if (origin.kind === "denied") {
       handled = { response: fromError(origin.error) };
     } else if (methods === undefined) {
       handled = { response: fromError(invalid("not_found", `No route for ${path}`, undefined, 404)) };
     } else if (request.method === "OPTIONS") {
-      if (origin.kind === "none") {
-        return { response: new Response(null, { status: 204, headers: { Allow: ALLOW[path]! } }) };
-      }
-      const result = preflight(request, origin.origin, methods);
-      if (!result.ok) {
-        const response = fromError(result.error);
-        addCors(response.headers, { kind: "none" });
-        return { response };
-      }
-      return { response: new Response(null, { status: 204, headers: result.headers }) };
+      // A preflight carries its own CORS headers (or none, refused); a plain OPTIONS gets Allow.
+      cors = { kind: "none" };
+      const result = origin.kind === "none" ? undefined : preflight(request, origin.origin, methods);
+      handled = {
+        response:
+          result === undefined
+            ? new Response(null, { status: 204, headers: { Allow: ALLOW[path]! } })
+            : result.ok
+              ? new Response(null, { status: 204, headers: result.headers })
+              : fromError(result.error),
+      };
+      if (result?.ok !== false) cors = undefined;
     } else if (!methods.includes(request.method)) {
       const error = invalid(
         "method_not_allowed",
@@ -220,7 +229,8 @@ export function createWorker(deps: WorkerDeps = {}): ExportedHandler<WorkerEnv> 
     } else {
       handled = await chat(request, env, config, secrets, requestId);
     }
-    addCors(handled.response.headers, origin);
+    if (cors !== undefined) addCors(handled.response.headers, cors);
+    handled.quiet = !config.logAllRequests;
     return handled;
   }
 
@@ -254,14 +264,16 @@ export function createWorker(deps: WorkerDeps = {}): ExportedHandler<WorkerEnv> 
       const response = handled.response;
       response.headers.set("X-Request-Id", requestId);
       response.headers.set("X-Content-Type-Options", "nosniff");
-      secrets.log(response.status >= 500 ? "error" : "info", "request", {
-        requestId,
-        method: request.method,
-        path,
-        status: response.status,
-        msToHeaders: now() - started,
-        ...handled.fields,
-      });
+      if (response.status >= 400 || handled.quiet !== true) {
+        secrets.log(response.status >= 500 ? "error" : "info", "request", {
+          requestId,
+          method: request.method,
+          path,
+          status: response.status,
+          msToHeaders: now() - started,
+          ...handled.fields,
+        });
+      }
       return response;
     },
   };

@@ -22,6 +22,8 @@ export interface WorkerConfig {
   readonly allowedBodyFields: ReadonlySet<string>;
   readonly providerTimeoutMs: number;
   readonly streamIdleTimeoutMs: number;
+  /** Log successful requests too (LOG_REQUESTS "all"), not only failures and warnings. */
+  readonly logAllRequests: boolean;
   readonly version: string;
 }
 
@@ -106,6 +108,11 @@ export function readConfig(vars: WorkerVars): ConfigResult {
     return { ok: false, problem: `ALLOWED_BODY_FIELDS entry "${badField}" is not a body field name` };
   }
 
+  const logRequests = raw(vars, "LOG_REQUESTS");
+  if (logRequests !== "all" && logRequests !== "failures") {
+    return { ok: false, problem: `LOG_REQUESTS must be "all" or "failures", got "${logRequests}"` };
+  }
+
   const defaultModel = raw(vars, "DEFAULT_MODEL");
   return {
     ok: true,
@@ -116,6 +123,7 @@ export function readConfig(vars: WorkerVars): ConfigResult {
       allowedOrigins: new Set(origins),
       ...(numbers as Record<(typeof NUMBER_VARS)[number][0], number>),
       allowedBodyFields: new Set(["model", "messages", ...fields]),
+      logAllRequests: logRequests === "all",
       version: raw(vars, "VERSION"),
     },
   };

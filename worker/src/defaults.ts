@@ -58,6 +58,7 @@ export type WorkerVarName =
   | "ALLOWED_BODY_FIELDS"
   | "PROVIDER_TIMEOUT_MS"
   | "STREAM_IDLE_TIMEOUT_MS"
+  | "LOG_REQUESTS"
   | "VERSION";
 
 /**
@@ -77,10 +78,14 @@ export type WorkerVarName =
  * - ALLOWED_BODY_FIELDS: comma-separated request body fields forwarded to the provider (`model` and
  *   `messages` always); a request with any other field is refused with 400 `unsupported_parameter`
  *   (refused rather than dropped, so a client never silently gets a different request than it sent).
- * - PROVIDER_TIMEOUT_MS: time to the provider's response headers → 504 `provider_timeout`.
- * - STREAM_IDLE_TIMEOUT_MS: longest silence between two chunks of a streamed answer (the stream then
- *   ends with an SSE error event), and the time a non-streamed answer's body has to arrive whole
- *   after its headers (else 504 `provider_timeout`).
+ * - PROVIDER_TIMEOUT_MS: time the provider has for a whole non-streamed answer, or for the headers
+ *   of a streamed one → 504 `provider_timeout`.
+ * - STREAM_IDLE_TIMEOUT_MS: longest silence between two chunks of a streamed answer; the stream then
+ *   ends with an SSE error event.
+ * - LOG_REQUESTS: "failures" logs one JSON line for every request answered 4xx or 5xx, plus any
+ *   warning (a stream cut, a limiter or KV failure); "all" adds a line for every successful request.
+ *   Successes are off by default: Cloudflare's invocation logs record every request already, and a
+ *   log line is the largest part of the Worker's own time per request.
  * - VERSION: reported by GET /health.
  */
 export const WORKER_VAR_DEFAULTS: Readonly<Record<WorkerVarName, string>> = {
@@ -98,6 +103,7 @@ export const WORKER_VAR_DEFAULTS: Readonly<Record<WorkerVarName, string>> = {
     "presence_penalty,frequency_penalty,seed,user,response_format,tools,tool_choice,parallel_tool_calls",
   PROVIDER_TIMEOUT_MS: "30000",
   STREAM_IDLE_TIMEOUT_MS: "15000",
+  LOG_REQUESTS: "failures",
   VERSION: "dev",
 };
 

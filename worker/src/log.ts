@@ -6,7 +6,7 @@ export type LogSink = (line: string) => void;
 export function createLogger(sink: LogSink, secrets: readonly (string | undefined)[]) {
   const hidden = secrets.filter((secret): secret is string => typeof secret === "string" && secret !== "");
   const redact = (line: string): string =>
-    hidden.reduce((out, secret) => out.split(secret).join("[redacted]"), line);
+    hidden.reduce((out, secret) => (out.includes(secret) ? out.split(secret).join("[redacted]") : out), line);
   return (level: "info" | "warn" | "error", message: string, fields: LogFields = {}): void => {
     sink(redact(JSON.stringify({ level, message, ...fields })));
   };

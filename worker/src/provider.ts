@@ -5,7 +5,7 @@
  * the key (and so for `Bearer <key>`), a stream across its chunk boundaries.
  */
 import type { ApiError } from "./http";
-import { SecretScanner, concat, indexOfBytes } from "./scan";
+import { SecretScanner, indexOfBytes } from "./scan";
 
 /** Provider response headers passed on to the client (allow-list); the rest is dropped. */
 const PASSED_HEADERS = ["content-type", "cache-control"] as const;
@@ -37,29 +37,41 @@ export interface ProviderCall {
   /** The request body, serialised. */
   readonly body: string;
   readonly stream: boolean;
-  /** Time allowed until the provider's response headers. */
+  /** Time allowed until a streamed answer's headers, or until a non-streamed answer is complete. */
   readonly timeoutMs: number;
   /** The client's request signal: a disconnect aborts the provider call. */
   readonly signal?: AbortSignal;
 }
 
-export type ProviderOutcome =
-  | { readonly kind: "response"; readonly upstream: Response; readonly abort: () => void }
-  | { readonly kind: "timeout" | "unreachable" | "client_gone" };
+/** A provider call that answered: its response, and the deadline still running over its body. */
+export interface Exchange {
+  readonly upstream: Response;
+  /** Aborts the call, and with it the response body. */
+  readonly abort: () => void;
+  /** Stops the deadline (the body is read, or handed to the idle timers of a stream). */
+  readonly settle: () => void;
+  readonly timedOut: () => boolean;
+}
 
-/** Sends the chat request to the provider with the key, within the first-byte timeout. */
+export type ProviderOutcome =
+  ({ readonly kind: "response" } & Exchange) | { readonly kind: "timeout" | "unreachable" | "client_gone" };
+
+/**
+ * Sends the chat request to the provider with the key. One timer per call: at the deadline it aborts
+ * the call, which rejects the fetch or, once the headers are in, the read of the body.
+ */
 export async function callProvider(call: ProviderCall, fetchImpl: typeof fetch): Promise<ProviderOutcome> {
   const controller = new AbortController();
   const abort = (): void => controller.abort();
   const client = call.signal;
   if (client?.aborted === true) return { kind: "client_gone" };
   client?.addEventListener("abort", abort);
-  // The timer aborts the call (fetch then rejects); one timer and no extra promise per request.
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
     abort();
   }, call.timeoutMs);
+  const settle = (): void => clearTimeout(timer);
   try {
     const upstream = await fetchImpl(call.url, {
       method: "POST",
@@ -73,61 +85,46 @@ export async function callProvider(call: ProviderCall, fetchImpl: typeof fetch):
       redirect: "manual",
       signal: controller.signal,
     });
-    return { kind: "response", upstream, abort };
+    return { kind: "response", upstream, abort, settle, timedOut: () => timedOut };
   } catch {
+    settle();
     // The error text may quote the request: never passed on, never logged.
     return { kind: timedOut ? "timeout" : controller.signal.aborted ? "client_gone" : "unreachable" };
-  } finally {
-    clearTimeout(timer);
   }
 }
 
 /** The allow-listed headers of a provider response, minus any whose value carries the key. */
-export function passedHeaders(upstream: Response, key: string, into: Headers): Headers {
+export function passedHeaders(upstream: Response, key: string): Record<string, string> {
+  const passed: Record<string, string> = {};
   for (const name of PASSED_HEADERS) {
     const value = upstream.headers.get(name);
-    if (value !== null && !value.includes(key)) into.set(name, value);
+    if (value !== null && !value.includes(key)) passed[name] = value;
   }
-  return into;
+  return passed;
 }
 
 type ReadResult = { ok: true; bytes: Uint8Array } | { ok: false; error: ApiError };
 
 /**
- * Reads a body whole within `deadlineMs` and at most `max` bytes; past the deadline the body is
- * cancelled and `onTimeout` called. One timer for the whole body: a JSON answer arrives at once.
+ * Reads an answer's body whole, in one native call, within the exchange's deadline, and at most `max`
+ * bytes (a longer declared length is refused unread). A non-streamed answer is small: its tokens are
+ * capped by MAX_OUTPUT_TOKENS and MAX_N.
  */
-async function readAll(
-  body: ReadableStream<Uint8Array> | null,
-  deadlineMs: number,
-  max: number,
-  onTimeout: () => void = () => undefined,
-): Promise<ReadResult> {
-  if (body === null) return { ok: true, bytes: new Uint8Array(0) };
-  const reader = body.getReader();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    onTimeout();
-    discard(reader);
-  }, deadlineMs);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
+async function readAll(exchange: Exchange, max: number): Promise<ReadResult> {
+  const response = exchange.upstream;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (timedOut) return { ok: false, error: PROVIDER_TIMEOUT };
-      if (done) return { ok: true, bytes: concat(chunks, size) };
-      if ((size += value.byteLength) > max) {
-        discard(reader);
-        return { ok: false, error: ANSWER_TOO_LARGE };
-      }
-      chunks.push(value);
+    if (Number(response.headers.get("Content-Length")) > max) {
+      exchange.abort();
+      return { ok: false, error: ANSWER_TOO_LARGE };
     }
+    const whole = await response.arrayBuffer();
+    return whole.byteLength > max
+      ? { ok: false, error: ANSWER_TOO_LARGE }
+      : { ok: true, bytes: new Uint8Array(whole) };
   } catch {
-    return { ok: false, error: timedOut ? PROVIDER_TIMEOUT : PROVIDER_STREAM_FAILED };
+    return { ok: false, error: exchange.timedOut() ? PROVIDER_TIMEOUT : PROVIDER_STREAM_FAILED };
   } finally {
-    clearTimeout(timer);
+    exchange.settle();
   }
 }
 
@@ -135,22 +132,9 @@ async function readAll(
  * A non-streamed 2xx answer: read whole (so a leak is answered with a clean 502 rather than a cut
  * body), scanned for the key, then relayed.
  */
-export async function relayAnswer(
-  upstream: Response,
-  keyBytes: Uint8Array,
-  deadlineMs: number,
-  abortUpstream: () => void,
-): Promise<ReadResult> {
-  let read: ReadResult;
-  if (Number(upstream.headers.get("Content-Length")) > MAX_ANSWER_BYTES) {
-    abortUpstream();
-    discard(upstream.body);
-    read = { ok: false, error: ANSWER_TOO_LARGE };
-  } else {
-    read = await readAll(upstream.body, deadlineMs, MAX_ANSWER_BYTES, abortUpstream);
-  }
-  if (!read.ok) return read;
-  if (indexOfBytes(read.bytes, keyBytes) !== -1) return { ok: false, error: ANSWER_WITHHELD };
+export async function relayAnswer(exchange: Exchange, keyBytes: Uint8Array): Promise<ReadResult> {
+  const read = await readAll(exchange, MAX_ANSWER_BYTES);
+  if (read.ok && indexOfBytes(read.bytes, keyBytes) !== -1) return { ok: false, error: ANSWER_WITHHELD };
   return read;
 }
 
@@ -226,12 +210,8 @@ export function relayStream(
 }
 
 /** The field an OpenAI-style error body names (`error.param`), when it is one the Worker forwards. */
-async function namedParam(
-  upstream: Response,
-  fields: ReadonlySet<string>,
-  idleMs: number,
-): Promise<string | undefined> {
-  const read = await readAll(upstream.body, idleMs, MAX_ERROR_BODY_BYTES);
+async function namedParam(exchange: Exchange, fields: ReadonlySet<string>): Promise<string | undefined> {
+  const read = await readAll(exchange, MAX_ERROR_BODY_BYTES);
   if (!read.ok) return undefined;
   try {
     const body: unknown = JSON.parse(new TextDecoder().decode(read.bytes));
@@ -249,13 +229,11 @@ async function namedParam(
  * is ever passed on (a key can hide in it in forms no redaction finds): every message is the Worker's
  * own, and a 4xx names at most the request field the provider objected to, from the Worker's own list.
  */
-export async function mapProviderError(
-  upstream: Response,
-  fields: ReadonlySet<string>,
-  idleMs: number,
-): Promise<ApiError> {
+export async function mapProviderError(exchange: Exchange, fields: ReadonlySet<string>): Promise<ApiError> {
+  const { upstream } = exchange;
   const status = upstream.status;
   if (status < 400 || status > 499 || status === 401 || status === 403 || status === 429) {
+    exchange.settle();
     discard(upstream.body);
   }
   if (status === 401 || status === 403) {
@@ -283,7 +261,7 @@ export async function mapProviderError(
       `The LLM provider failed (HTTP ${status}); retry later`,
     );
   }
-  const param = await namedParam(upstream, fields, idleMs);
+  const param = await namedParam(exchange, fields);
   return {
     status: 400,
     type: "invalid_request_error",

@@ -1,22 +1,13 @@
 /**
- * Per-client rate limit on Cloudflare's Rate Limiting binding (RATE_LIMITER).
+ * Per-client rate limit on Cloudflare's Rate Limiting binding (RATE_LIMITER), called from app.ts.
  *
  * The limit and period (10 or 60 s) live in the binding's config, which the program declares; the
- * counters live in Cloudflare's rate-limiting infrastructure, per location, and `limit()` answers
- * from a local cache without a round trip to storage
+ * counters live in Cloudflare's rate-limiting infrastructure (that of its rate limiting rules), and
+ * the limit applies per Cloudflare location
  * (https://developers.cloudflare.com/workers/runtime-apis/bindings/rate-limit/). Nothing is written
  * to KV: KV allows one write per second to a key (https://developers.cloudflare.com/kv/platform/limits/),
  * so a per-request counter there fails under the very traffic it should limit.
  */
-import { describeError } from "./log";
-
-export type RateLimitDecision =
-  | { readonly kind: "allowed" }
-  | { readonly kind: "limited"; readonly retryAfter: number }
-  /** The binding failed: the request is served (fail open) and the failure logged. */
-  | { readonly kind: "failed"; readonly error: string };
-
-const ALLOWED: RateLimitDecision = { kind: "allowed" };
 
 /**
  * Seconds a refused client should wait. The binding reports no reset time; its windows are 10 or 60 s
@@ -25,20 +16,4 @@ const ALLOWED: RateLimitDecision = { kind: "allowed" };
  */
 export function retryAfterSeconds(nowMs: number): number {
   return 60 - (Math.floor(nowMs / 1000) % 60);
-}
-
-export async function checkRateLimit(
-  limiter: RateLimit,
-  key: string,
-  nowMs: number,
-): Promise<RateLimitDecision> {
-  try {
-    const { success } = await limiter.limit({ key });
-    return success ? ALLOWED : { kind: "limited", retryAfter: retryAfterSeconds(nowMs) };
-  } catch (error) {
-    return {
-      kind: "failed",
-      error: describeError(error),
-    };
-  }
 }

@@ -27,7 +27,7 @@ interface Cached {
   /** The vars alone, parsed once. */
   readonly vars: ConfigResult;
   /** The vars with the runtime document, as last read. */
-  runtime: WorkerConfig | undefined;
+  runtime: { ok: true; config: WorkerConfig } | undefined;
   /** When `runtime` is due for a refresh (ms since the epoch). */
   refreshAt: number;
   refreshing: boolean;
@@ -66,12 +66,16 @@ async function load(kv: KVNamespace, env: WorkerEnv, vars: WorkerConfig, warn: W
   return result.config;
 }
 
-export async function effectiveConfig(
+/**
+ * The config for a request. Synchronous (no promise, no await) on the hot path: the isolate's copy is
+ * fresh, or stale with its refresh handed to `waitUntil`; a promise only when there is no copy yet.
+ */
+export function effectiveConfig(
   env: WorkerEnv,
   nowMs: number,
   waitUntil: ((promise: Promise<unknown>) => void) | undefined,
   warn: Warn,
-): Promise<ConfigResult> {
+): ConfigResult | Promise<ConfigResult> {
   let entry = cache.get(env);
   if (entry === undefined) {
     entry = { vars: readConfig(env), runtime: undefined, refreshAt: 0, refreshing: false };
@@ -81,28 +85,25 @@ export async function effectiveConfig(
   if (!entry.vars.ok || kv === undefined) return entry.vars;
   const current = entry;
   const vars = entry.vars.config;
-  if (current.runtime !== undefined && nowMs < current.refreshAt)
-    return { ok: true, config: current.runtime };
-
-  if (current.runtime !== undefined && waitUntil !== undefined) {
-    // Stale: refresh in the background; only the value crosses to later requests, never a promise.
-    if (!current.refreshing) {
-      current.refreshing = true;
-      waitUntil(
-        load(kv, env, vars, warn)
-          .then((config) => {
-            current.runtime = config;
-            current.refreshAt = nowMs + REFRESH_MS;
-          })
-          .finally(() => {
-            current.refreshing = false;
-          }),
-      );
-    }
-    return { ok: true, config: current.runtime };
+  const update = (config: WorkerConfig): { ok: true; config: WorkerConfig } => {
+    current.runtime = { ok: true, config };
+    current.refreshAt = nowMs + REFRESH_MS;
+    return current.runtime;
+  };
+  if (current.runtime === undefined || waitUntil === undefined) {
+    if (current.runtime !== undefined && nowMs < current.refreshAt) return current.runtime;
+    return load(kv, env, vars, warn).then(update);
   }
-  const config = await load(kv, env, vars, warn);
-  current.runtime = config;
-  current.refreshAt = nowMs + REFRESH_MS;
-  return { ok: true, config };
+  if (nowMs >= current.refreshAt && !current.refreshing) {
+    // Stale: refresh in the background; only the value crosses to later requests, never a promise.
+    current.refreshing = true;
+    waitUntil(
+      load(kv, env, vars, warn)
+        .then(update)
+        .finally(() => {
+          current.refreshing = false;
+        }),
+    );
+  }
+  return current.runtime;
 }

@@ -39,10 +39,12 @@ function decode(bytes: Uint8Array | ArrayBuffer): Result<string> {
 /** Reads the body, refusing (without reading further) once it exceeds `max` bytes. */
 export async function readBody(request: Request, max: number): Promise<Result<string>> {
   const declared = request.headers.get("Content-Length");
-  if (declared !== null && Number(declared) > max) return fail(tooLarge(max));
+  if (declared !== null) {
+    if (Number(declared) > max) return fail(tooLarge(max));
+    // The runtime holds a body to its declared length, so a declared size within the limit is read whole.
+    return decode(await request.arrayBuffer());
+  }
   if (request.body === null) return { ok: true, value: "" };
-  // The runtime holds a body to its declared length, so a declared size within the limit is read whole.
-  if (declared !== null) return decode(await request.arrayBuffer());
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -169,7 +171,9 @@ export function validateChatRequest(text: string, config: WorkerConfig): Result<
     return fail(invalid("invalid_stream", "stream must be a boolean", "stream"));
   }
 
-  const body: ChatRequest["body"] = { ...parsed, model, messages };
+  // The parsed object is ours: fill in the model and caps in place rather than copy it.
+  parsed.model = model;
+  const body = parsed as ChatRequest["body"];
   const capped = capCost(body, config);
   if (capped !== undefined) return fail(capped);
   return { ok: true, value: { body, model, stream: parsed.stream === true } };
