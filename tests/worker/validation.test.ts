@@ -82,6 +82,25 @@ describe("input checks", () => {
     expect(sent).toBeLessThan(10);
   });
 
+  it("refuses a body that cannot be read (the client went away mid-body) with 400, never a 5xx", async () => {
+    const provider = fakeProvider(() => providerJson(200, completion("never")));
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"messages": ['));
+        controller.error(new Error("connection reset"));
+      },
+    });
+    const request = new Request(CHAT_URL, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "CF-Connecting-IP": freshIp() },
+      body,
+    });
+    const seen = await inspect(await createWorker().fetch(request, testEnv()));
+    expect(seen.status).toBe(400);
+    expect(seen.json).toEqual(errorBody("invalid_body", "Request body could not be read"));
+    expect(provider.calls).toHaveLength(0);
+  });
+
   const role = "system, developer, user, assistant, tool";
   it.each<[string, unknown, string, string, string | null]>([
     ["malformed JSON", '{"messages": [', "invalid_json", "Request body is not valid JSON", null],

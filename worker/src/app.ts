@@ -102,18 +102,18 @@ export function createWorker(deps: WorkerDeps = {}): ExportedHandler<WorkerEnv> 
     if (limiter === undefined) return { response: fromError(MISSING_LIMITER) };
 
     // Cloudflare sets CF-Connecting-IP on every request at the edge (a client cannot forge it there);
-    // only local tools may omit it, and those requests share one "unknown" bucket.
-    let allowed: boolean;
-    try {
-      ({ success: allowed } = await limiter.limit({
-        key: clientKey(request.headers.get("CF-Connecting-IP")),
-      }));
-    } catch (error) {
+    // only local tools may omit it, and those requests share one "unknown" bucket. The limiter is asked
+    // first and answers while the body is read; its verdict is applied before anything else.
+    const verdict = limiter
+      .limit({ key: clientKey(request.headers.get("CF-Connecting-IP")) })
+      .then(({ success }) => success, describeError);
+    const typeError = checkContentType(request);
+    const body = typeError === undefined ? readBody(request, config.maxBodyBytes) : undefined;
+    const allowed = await verdict;
+    if (typeof allowed === "string") {
       // Fail open: a rate-limiter outage must not take the service down; the cost caps still apply.
-      log("warn", "rate limiter failed; request served", { requestId, error: describeError(error) });
-      allowed = true;
-    }
-    if (!allowed) {
+      log("warn", "rate limiter failed; request served", { requestId, error: allowed });
+    } else if (!allowed) {
       const retryAfter = retryAfterSeconds(now());
       const error: ApiError = {
         status: 429,
@@ -126,12 +126,10 @@ export function createWorker(deps: WorkerDeps = {}): ExportedHandler<WorkerEnv> 
         fields: { rateLimited: true },
       };
     }
-
-    const typeError = checkContentType(request);
-    if (typeError !== undefined) return { response: fromError(typeError) };
-    const body = await readBody(request, config.maxBodyBytes);
-    if (!body.ok) return { response: fromError(body.error) };
-    const chatRequest = validateChatRequest(body.value, config);
+    if (body === undefined) return { response: fromError(typeError!) };
+    const read = await body;
+    if (!read.ok) return { response: fromError(read.error) };
+    const chatRequest = validateChatRequest(read.value, config);
     if (!chatRequest.ok) return { response: fromError(chatRequest.error) };
     const { model, stream } = chatRequest.value;
 

@@ -36,8 +36,17 @@ function decode(bytes: Uint8Array | ArrayBuffer): Result<string> {
   }
 }
 
-/** Reads the body, refusing (without reading further) once it exceeds `max` bytes. */
-export async function readBody(request: Request, max: number): Promise<Result<string>> {
+/**
+ * Reads the body, refusing (without reading further) once it exceeds `max` bytes. Never rejects: a
+ * body that cannot be read (the client went away) is an error result.
+ */
+export function readBody(request: Request, max: number): Promise<Result<string>> {
+  return readBodyOrThrow(request, max).catch(() =>
+    fail(invalid("invalid_body", "Request body could not be read")),
+  );
+}
+
+async function readBodyOrThrow(request: Request, max: number): Promise<Result<string>> {
   const declared = request.headers.get("Content-Length");
   if (declared !== null) {
     if (Number(declared) > max) return fail(tooLarge(max));
