@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { createWorker } from "../../worker/src/app";
 import { overlayRuntimeConfig, readConfig } from "../../worker/src/config";
 import { RUNTIME_CONFIG_KEY, WORKER_VAR_DEFAULTS } from "../../worker/src/defaults";
+import example from "../../worker/runtime-config.example.json";
 import {
   HELLO,
   captureLogs,
@@ -191,6 +192,13 @@ describe("readConfig and overlayRuntimeConfig (pure, also used by the Pulumi pro
 
   it("allows plain http for a local provider (development, benchmarks)", () => {
     expect(readConfig({ PROVIDER_BASE_URL: "http://127.0.0.1:8787/v1" }).ok).toBe(true);
+  });
+
+  it("accepts worker/runtime-config.example.json, the document operators start from", () => {
+    const overlay = overlayRuntimeConfig(WORKER_VAR_DEFAULTS, example);
+    expect(overlay.ok).toBe(true);
+    const result = overlay.ok ? readConfig(overlay.vars) : overlay;
+    expect(result.ok && result.config.maxOutputTokens).toBe(1024);
   });
 
   it("lays numbers and string lists over the vars", () => {

@@ -16,7 +16,7 @@ import { RUNTIME_CONFIG_KEY, RUNTIME_CONFIG_REFRESH_SECONDS } from "./defaults";
 import type { WorkerEnv } from "./env";
 import { describeError } from "./log";
 
-/** KV's own edge cache for the document (seconds; KV's minimum is 30 s). */
+/** KV's own cache of the document at the location (seconds; at or above KV's minimum for cacheTtl). */
 const KV_CACHE_TTL_SECONDS = 60;
 const REFRESH_MS = RUNTIME_CONFIG_REFRESH_SECONDS * 1000;
 const INVALID = "runtime config invalid; using the vars";
