@@ -1,7 +1,7 @@
 /**
  * Benchmarks the Worker as it ships: bundle size, the latency it adds per request, and a load test.
  *
- *   npm run bench:worker [-- --requests 2000 --warmup 300 --clients 50 --interval 1000]
+ *   npm run bench:worker [-- --requests 3000 --warmup 300 --clients 50 --interval 1000]
  *
  * One workerd (Miniflare) runs three Workers, each on its own socket (no Miniflare entry proxy):
  *   - "scoped-edge": the minified bundle (lib/worker-bundle.ts) with RATE_LIMITER at a limit no
@@ -234,7 +234,7 @@ function table(title: string, names: readonly string[], rounds: readonly number[
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      requests: { type: "string", default: "2000" },
+      requests: { type: "string", default: "3000" },
       warmup: { type: "string", default: "300" },
       clients: { type: "string", default: "50" },
       interval: { type: "string", default: "1000" },

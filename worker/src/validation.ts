@@ -26,48 +26,40 @@ function tooLarge(max: number): ApiError {
   return invalid("body_too_large", `Request body exceeds ${max} bytes`, undefined, 413);
 }
 
-const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
-
-function decode(bytes: Uint8Array | ArrayBuffer): Result<string> {
-  try {
-    return { ok: true, value: UTF8.decode(bytes) };
-  } catch {
-    return fail(invalid("invalid_json", "Request body is not valid UTF-8"));
-  }
-}
+// Not fatal: an invalid UTF-8 sequence becomes U+FFFD, as in `request.text()`; JSON.parse judges the rest.
+const UTF8 = new TextDecoder();
+const UNREADABLE = fail(invalid("invalid_body", "Request body could not be read"));
 
 /**
  * Reads the body, refusing (without reading further) once it exceeds `max` bytes. Never rejects: a
  * body that cannot be read (the client went away) is an error result.
  */
-export function readBody(request: Request, max: number): Promise<Result<string>> {
-  return readBodyOrThrow(request, max).catch(() =>
-    fail(invalid("invalid_body", "Request body could not be read")),
-  );
-}
-
-async function readBodyOrThrow(request: Request, max: number): Promise<Result<string>> {
-  const declared = request.headers.get("Content-Length");
-  if (declared !== null) {
-    if (Number(declared) > max) return fail(tooLarge(max));
-    // The runtime holds a body to its declared length, so a declared size within the limit is read whole.
-    return decode(await request.arrayBuffer());
-  }
-  if (request.body === null) return { ok: true, value: "" };
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      return fail(tooLarge(max));
+export async function readBody(request: Request, max: number): Promise<Result<string>> {
+  try {
+    const declared = request.headers.get("Content-Length");
+    if (declared !== null) {
+      if (Number(declared) > max) return fail(tooLarge(max));
+      // The runtime holds a body to its declared length: within the limit, it is read whole, natively.
+      return { ok: true, value: await request.text() };
     }
-    chunks.push(value);
+    if (request.body === null) return { ok: true, value: "" };
+    const reader = request.body.getReader();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > max) {
+        await reader.cancel();
+        return fail(tooLarge(max));
+      }
+      chunks.push(value);
+    }
+    return { ok: true, value: UTF8.decode(concat(chunks, size)) };
+  } catch {
+    return UNREADABLE;
   }
-  return decode(concat(chunks, size));
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
