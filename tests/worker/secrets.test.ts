@@ -196,6 +196,30 @@ describe("PROVIDER_KEY never leaves the Worker", () => {
     expect(canceled).toBe(false);
   });
 
+  it("withholds the start of the key when a stream ends on it", async () => {
+    const { text, canceled } = await streamed([sse("Hel"), `data: {"x":"Bearer ${KEY.slice(0, -1)}`]);
+    expect(text).toBe(
+      `${sse("Hel")}data: {"x":"Bearer ${sseErrorEvent("provider_answer_withheld", WITHHELD_MESSAGE)}`,
+    );
+    expect(text).not.toContain(KEY.slice(0, 7));
+    expect(canceled).toBe(false);
+  });
+
+  it("withholds the start of the key when a stream goes silent on it", async () => {
+    const body = controlledBody();
+    fakeProvider(() => sseResponse(body.body));
+    const response = await createWorker().fetch(
+      chatRequest({ ...HELLO, stream: true }),
+      testEnv({ STREAM_IDLE_TIMEOUT_MS: "30" }),
+    );
+    body.write(`${sse("Hel")}data: ${KEY.slice(0, 20)}`);
+    const seen = await inspect(response);
+    expect(seen.text).toBe(
+      `${sse("Hel")}data: ${sseErrorEvent("provider_answer_withheld", WITHHELD_MESSAGE)}`,
+    );
+    await body.canceled;
+  });
+
   it("relays a stream chunk by chunk: an event that ends a chunk is not held back", async () => {
     // Called in the test's own context: the test writes the provider's stream as the Worker reads it.
     const provider = controlledBody();

@@ -17,6 +17,9 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
 const TIMEOUT = Symbol("timeout");
 
+/** The most bytes of the key's start a stream may end with (formats share prefixes like "gsk_"). */
+const HARMLESS_KEY_PREFIX = 6;
+
 /** Cancels a body or reader nobody will read, ignoring a failure to. */
 function discard(stream: ReadableStream | ReadableStreamDefaultReader | null): void {
   void stream?.cancel().catch(() => undefined);
@@ -186,11 +189,18 @@ export function relayStream(
           } catch {
             return finish(controller, "failed", sseError(PROVIDER_STREAM_FAILED));
           }
-          if (result === TIMEOUT) {
-            stop();
-            return finish(controller, "idle_timeout", scanner.flush(), sseError(PROVIDER_STREAM_IDLE));
+          if (result === TIMEOUT || result.done) {
+            if (result === TIMEOUT) stop();
+            // Bytes held back at the end are the start of the key: a stream that stops there would
+            // leak that much of it. A few are let through (an answer may end like the key starts).
+            const held = scanner.flush();
+            if (held.length > HARMLESS_KEY_PREFIX) {
+              return finish(controller, "key_withheld", sseError(ANSWER_WITHHELD));
+            }
+            return result === TIMEOUT
+              ? finish(controller, "idle_timeout", held, sseError(PROVIDER_STREAM_IDLE))
+              : finish(controller, "done", held);
           }
-          if (result.done) return finish(controller, "done", scanner.flush());
           const safe = scanner.push(result.value);
           if (safe === null) {
             stop();
