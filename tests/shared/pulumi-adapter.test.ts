@@ -77,4 +77,17 @@ describe("withDynamicProvidersAs", () => {
     ).toBe("[again]");
     expect(await registeredProvider(() => dynamicResource("after"))).toMatch(/^exports\.handler = /);
   });
+
+  it("the SDK's per-provider cache neither keeps the stand-in nor lends a real serialization to it", async () => {
+    // One provider object for every registration, as components/worker-secret.ts has.
+    const provider = { create: () => Promise.resolve({ id: "shared", outs: {} }) };
+    const shared = (name: string) => new Probe(provider, name, {}, {});
+    expect(await withDynamicProvidersAs("[first]", () => registeredProvider(() => shared("a")))).toBe(
+      "[first]",
+    );
+    expect(await registeredProvider(() => shared("b"))).toMatch(/^exports\.handler = /);
+    expect(await withDynamicProvidersAs("[second]", () => registeredProvider(() => shared("c")))).toBe(
+      "[second]",
+    );
+  });
 });

@@ -217,8 +217,37 @@ type SerializeFunction = (
  * when it was never loaded, left unloaded) afterwards, so a real `pulumi up` and any later code still
  * serialize for real. Whether the provider does serialize is tested where it matters: as `pulumi up`
  * runs it (tests/pulumi-load.test.ts).
+ *
+ * dynamic.Resource caches each provider object's serialization for the life of the process
+ * (dynamic/index.js providerCache, on unless PULUMI_NODEJS_CACHE_DYNAMIC_PROVIDERS=false); the cache
+ * is switched off during `work`, so a stand-in is never kept for a later real registration of the
+ * same provider, nor an earlier real one reused in its place.
  */
 export async function withDynamicProvidersAs<T>(text: string, work: () => Promise<T>): Promise<T> {
+  const options = runtimeOptions();
+  const caching = options.cacheDynamicProviders;
+  options.cacheDynamicProviders = false;
+  try {
+    return await withSerializerAs(text, work);
+  } finally {
+    options.cacheDynamicProviders = caching;
+  }
+}
+
+/** The SDK's per-process runtime options (runtime/state.js getStore().settings.options). */
+function runtimeOptions(): { cacheDynamicProviders?: boolean } {
+  const state = requireHere("@pulumi/pulumi/runtime/state") as {
+    getStore?: () => { settings?: { options?: { cacheDynamicProviders?: boolean } } };
+  };
+  const options = state.getStore?.().settings?.options;
+  if (options === undefined || typeof options.cacheDynamicProviders !== "boolean")
+    throw new Error(
+      driftMessage("@pulumi/pulumi", "runtime/state getStore().settings.options.cacheDynamicProviders"),
+    );
+  return options;
+}
+
+async function withSerializerAs<T>(text: string, work: () => Promise<T>): Promise<T> {
   const standIn: SerializeFunction = () =>
     Promise.resolve({ text, exportName: "handler", containsSecrets: false });
   const path = requireHere.resolve(SERIALIZE_CLOSURE);
@@ -289,6 +318,11 @@ export function sdkDrift(): string[] {
   const server = requireHere("@pulumi/policy/server") as Record<string, unknown>;
   for (const member of ["makeAnalyzeRpcFun", "makeAnalyzeStackRpcFun"]) {
     check(typeof server[member] === "function", "@pulumi/policy", `server.js's export ${member}`);
+  }
+  try {
+    runtimeOptions();
+  } catch (error) {
+    problems.push((error as Error).message);
   }
   const closure = requireHere(SERIALIZE_CLOSURE) as { serializeFunction?: unknown };
   check(
