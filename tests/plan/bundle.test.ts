@@ -1,10 +1,13 @@
 /**
- * `npm run plan` runs tools/plan/cli.cjs: main.ts as a cached esbuild bundle under plain node. It
- * must print exactly what main.ts's main() prints, and rebuild when a source it was built from
- * changes.
+ * `npm run plan` runs tools/plan/cli.cjs: main.ts through the tools' launcher (tools/shared/launch.cjs),
+ * a cached esbuild bundle and a V8 code cache under plain node. It must print exactly what main.ts's
+ * main() prints, rebuild when a source it was built from changes, and print the same whatever state
+ * the code cache is in: missing, current, corrupt, stale or rejected by V8.
  */
 import { execFile } from "node:child_process";
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { promisify } from "node:util";
 
@@ -14,8 +17,18 @@ import { main } from "../../tools/plan/main";
 import { DYNAMIC_PROVIDER_PLACEHOLDER } from "../../tools/plan/mask";
 
 const REPO = join(__dirname, "..", "..");
-const CACHE = join(REPO, "node_modules", ".cache", "scoped-edge-plan");
+const { cacheDirOf } = createRequire(__filename)("../../tools/shared/launch.cjs") as {
+  cacheDirOf(entry: string): string;
+};
+const CACHE = cacheDirOf(join(REPO, "tools/plan/main.ts"));
 const MANIFEST = join(CACHE, "manifest.json");
+
+interface Manifest {
+  readonly bundle: string;
+  readonly inputs: Record<string, string>;
+}
+const manifest = () => JSON.parse(readFileSync(MANIFEST, "utf8")) as Manifest;
+const bundleFile = () => join(CACHE, manifest().bundle, "main.cjs");
 
 async function bundled(args: readonly string[]) {
   try {
@@ -41,6 +54,47 @@ async function inProcess(args: readonly string[]) {
 const PLAN = ["--stack", "dev", "--json", "--now", "2026-11-23T00:00:00Z"];
 const BAD_INPUT = ["--stack", "no-such-stack", "--json"];
 
+// ---- the code cache file (format: tools/shared/launch.cjs, readCodeCache) ------------------------
+
+type Entry = [module: string, source: string, offset: number, length: number];
+interface CodeCache {
+  readonly file: string;
+  readonly header: { checksum: string; entries: Entry[] };
+  readonly data: Buffer;
+}
+
+const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
+
+/** The newest code cache file of the plan (one per node version and flags). */
+function codeCacheFile(): string {
+  const files = readdirSync(CACHE)
+    .filter((name) => /^v8-.*\.cache$/.test(name))
+    .map((name) => join(CACHE, name));
+  expect(files.length).toBeGreaterThan(0);
+  return files.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0]!;
+}
+
+function readCache(file = codeCacheFile()): CodeCache {
+  const contents = readFileSync(file);
+  const newline = contents.indexOf(10);
+  return {
+    file,
+    header: JSON.parse(contents.subarray(0, newline).toString("utf8")) as CodeCache["header"],
+    data: contents.subarray(newline + 1),
+  };
+}
+
+function writeCache({ file, header, data }: CodeCache): void {
+  writeFileSync(file, Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), data]));
+}
+
+/** Whether `cache` is whole and has an entry for the current bundle with its source's hash. */
+function holdsCurrentBundle(cache: CodeCache): boolean {
+  const bundle = bundleFile();
+  const entry = cache.header.entries.find(([module]) => module === bundle);
+  return sha256(cache.data) === cache.header.checksum && entry?.[1] === sha256(readFileSync(bundle, "utf8"));
+}
+
 describe("the bundled plan (tools/plan/cli.cjs)", () => {
   it("prints what main() prints, and rebuilds when a bundled source no longer matches its hash", async () => {
     // A dynamic resource's serialized provider follows the transpiler that loaded the program (tsx
@@ -49,17 +103,78 @@ describe("the bundled plan (tools/plan/cli.cjs)", () => {
     expect(planBundled.stdout).toContain(`"__provider": "${DYNAMIC_PROVIDER_PLACEHOLDER}"`);
     expect(planBundled).toEqual(await inProcess(PLAN));
 
-    const manifest = JSON.parse(readFileSync(MANIFEST, "utf8")) as { inputs: Record<string, string> };
-    expect(Object.keys(manifest.inputs)).toEqual(
-      expect.arrayContaining(["tools/plan/main.ts", "tools/plan/run.ts", "index.ts"]),
+    const stale = manifest();
+    expect(Object.keys(stale.inputs)).toEqual(
+      expect.arrayContaining([
+        "tools/plan/main.ts",
+        "tools/plan/run.ts",
+        "index.ts",
+        "tools/shared/launch.cjs",
+      ]),
     );
-    const builtAt = statSync(join(CACHE, "plan.cjs")).mtimeMs;
-    manifest.inputs["tools/plan/main.ts"] = "0".repeat(64);
-    writeFileSync(MANIFEST, JSON.stringify(manifest));
+    const builtAt = statSync(MANIFEST).mtimeMs;
+    stale.inputs["tools/plan/main.ts"] = "0".repeat(64);
+    writeFileSync(MANIFEST, JSON.stringify(stale));
 
-    expect(await bundled(BAD_INPUT)).toEqual(await inProcess(BAD_INPUT));
-    expect(statSync(join(CACHE, "plan.cjs")).mtimeMs).toBeGreaterThan(builtAt);
-    const rebuilt = JSON.parse(readFileSync(MANIFEST, "utf8")) as { inputs: Record<string, string> };
-    expect(rebuilt.inputs["tools/plan/main.ts"]).toMatch(/^(?!0{64})[0-9a-f]{64}$/);
+    // Two plans rebuild at once: each prints the same, neither reads the other's half-written files.
+    const expected = await inProcess(BAD_INPUT);
+    expect(await Promise.all([bundled(BAD_INPUT), bundled(BAD_INPUT)])).toEqual([expected, expected]);
+    expect(statSync(MANIFEST).mtimeMs).toBeGreaterThan(builtAt);
+    expect(manifest().inputs["tools/plan/main.ts"]).toMatch(/^(?!0{64})[0-9a-f]{64}$/);
   }, 120_000);
+
+  it("prints the same with a current, corrupt, stale or rejected code cache, and repairs it", async () => {
+    const expectedPlan = await inProcess(PLAN);
+    const expected = await inProcess(BAD_INPUT);
+    // A run that compiled anything from source rewrites the cache at exit, with every module it
+    // loaded; the next run uses it for all of them and leaves it alone.
+    await bundled(BAD_INPUT);
+    const warm = readCache();
+    expect(holdsCurrentBundle(warm)).toBe(true);
+    const warmBytes = readFileSync(warm.file);
+    expect(await bundled(BAD_INPUT)).toEqual(expected);
+    expect(readFileSync(warm.file).equals(warmBytes)).toBe(true);
+
+    // Corrupt: flipped bytes in the cached data (V8 itself does not check them and would crash).
+    const corrupt = Buffer.from(warmBytes);
+    for (let index = corrupt.indexOf(10) + 1 + 4096; index < corrupt.length; index += 997)
+      corrupt[index]! ^= 0x5a;
+    writeFileSync(warm.file, corrupt);
+    expect(await bundled(PLAN)).toEqual(expectedPlan);
+    expect(holdsCurrentBundle(readCache(warm.file))).toBe(true);
+
+    // Stale: the bundle's entry recorded for other source. It is compiled from source and rewritten.
+    const stale = readCache(warm.file);
+    const bundle = bundleFile();
+    stale.header.entries.find(([module]) => module === bundle)![1] = "0".repeat(64);
+    writeCache(stale);
+    expect(await bundled(BAD_INPUT)).toEqual(expected);
+    expect(holdsCurrentBundle(readCache(warm.file))).toBe(true);
+
+    // Rejected: the bundle's entry holding @pulumi/pulumi's index.js's cached data, and the reverse;
+    // V8 refuses both, they are compiled from source and rewritten.
+    const swapped = readCache(warm.file);
+    const bundleEntry = swapped.header.entries.find(([module]) => module === bundle)!;
+    const sdkEntry = swapped.header.entries.find(([module]) =>
+      module.endsWith(join("node_modules", "@pulumi", "pulumi", "index.js")),
+    )!;
+    [bundleEntry[2], bundleEntry[3], sdkEntry[2], sdkEntry[3]] = [
+      sdkEntry[2],
+      sdkEntry[3],
+      bundleEntry[2],
+      bundleEntry[3],
+    ];
+    const planted = swapped.data.subarray(bundleEntry[2], bundleEntry[2] + bundleEntry[3]);
+    writeCache(swapped);
+    expect(await bundled(BAD_INPUT)).toEqual(expected);
+    const repaired = readCache(warm.file);
+    const [, , offset, length] = repaired.header.entries.find(([module]) => module === bundle)!;
+    expect(repaired.data.subarray(offset, offset + length).equals(planted)).toBe(false);
+    expect(holdsCurrentBundle(repaired)).toBe(true);
+
+    // Truncated: half a file.
+    writeFileSync(warm.file, readFileSync(warm.file).subarray(0, 1000));
+    expect(await bundled(BAD_INPUT)).toEqual(expected);
+    expect(holdsCurrentBundle(readCache(warm.file))).toBe(true);
+  }, 180_000);
 });
