@@ -1,4 +1,7 @@
-/** Runs one of the repository's scripts through tsx in a child process, with a bare environment. */
+/**
+ * Runs one of the repository's scripts in a child process, with a bare environment, through the tools'
+ * launcher (tools/shared/launch.cjs) as `npm run <tool>` runs it: a cached bundle with a V8 code cache.
+ */
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 
@@ -11,7 +14,7 @@ export interface ScriptRun {
 }
 
 /**
- * `tsx <script> ...args` from the repository root. The environment holds only PATH and HOME plus
+ * `node tools/shared/launch.cjs <script> ...args` from the repository root. The environment holds only PATH and HOME plus
  * `env`: no credentials, no Pulumi settings leak in from the developer's shell.
  */
 export function spawnScript(
@@ -21,8 +24,8 @@ export function spawnScript(
 ): Promise<ScriptRun> {
   return new Promise<ScriptRun>((resolve, reject) => {
     execFile(
-      join(REPO, "node_modules/.bin/tsx"),
-      [script, ...args],
+      process.execPath,
+      [join(REPO, "tools/shared/launch.cjs"), script, ...args],
       {
         cwd: REPO,
         env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "", ...env },
