@@ -17,7 +17,7 @@ import type {
   StackValidationPolicy,
 } from "@pulumi/policy";
 import * as analyzerproto from "@pulumi/pulumi/proto/analyzer_pb";
-import { Struct, type JavaScriptValue } from "google-protobuf/google/protobuf/struct_pb";
+import { Struct, Value, type JavaScriptValue } from "google-protobuf/google/protobuf/struct_pb";
 
 import { policyHandlers, withPulumiTypeOf, type AnalyzerRpc } from "../shared/pulumi-adapter";
 import {
@@ -100,8 +100,35 @@ const PROTO_LEVEL: Record<EnforcementLevel, analyzerproto.EnforcementLevel> = {
 };
 const LEVEL_OF = new Map(ENFORCEMENT_LEVELS.map((level) => [PROTO_LEVEL[level], level]));
 
-const struct = (value: Record<string, unknown>) =>
-  Struct.fromJavaScript(value as Record<string, JavaScriptValue>);
+/**
+ * A Struct that converts itself to JavaScript once. The SDK's handlers read a request's properties
+ * (and its provider's) once per policy: each through deserializeProperties, which copies what it
+ * reads into fresh objects, so every policy still gets arguments of its own, exactly as before. The
+ * shared result is frozen: a reader that wrote to it would fail instead of leaking to the next.
+ */
+class ReadOnceStruct extends Struct {
+  #javaScript: Record<string, JavaScriptValue> | undefined;
+
+  override toJavaScript(): Record<string, JavaScriptValue> {
+    return (this.#javaScript ??= deepFreeze(super.toJavaScript()));
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+function struct(value: Record<string, unknown>): Struct {
+  const message = new ReadOnceStruct();
+  const fields = message.getFieldsMap();
+  for (const [key, inner] of Object.entries(value))
+    fields.set(key, Value.fromJavaScript(inner as JavaScriptValue));
+  return message;
+}
 
 /** The ConfigureAnalyzerRequest the CLI sends with a reconciled policy pack config. */
 export function configureRequest(config: ReconciledPolicyConfig): analyzerproto.ConfigureAnalyzerRequest {
@@ -131,27 +158,40 @@ function resourceOptions(resource: AnalyzerResourceInput): analyzerproto.Analyze
   return options;
 }
 
+/**
+ * Provider property Structs by the provider's inputs object: one provider serves many resources, and
+ * its inputs are not changed once handed to the analyzer.
+ */
+export type ProviderStructs = WeakMap<Record<string, unknown>, Struct>;
+
 function providerResource(
   resource: AnalyzerResourceInput,
+  providerStructs: ProviderStructs,
 ): analyzerproto.AnalyzerProviderResource | undefined {
   if (resource.provider === undefined) return undefined;
   const provider = new analyzerproto.AnalyzerProviderResource();
   provider.setType(resource.provider.type);
   provider.setName(resource.provider.name);
   provider.setUrn(resource.provider.urn);
-  provider.setProperties(struct(resource.provider.inputs));
+  const { inputs } = resource.provider;
+  let properties = providerStructs.get(inputs);
+  if (properties === undefined) providerStructs.set(inputs, (properties = struct(inputs)));
+  provider.setProperties(properties);
   return provider;
 }
 
 /** The AnalyzeRequest the engine sends for one resource's inputs. */
-export function analyzeRequest(resource: AnalyzerResourceInput): analyzerproto.AnalyzeRequest {
+export function analyzeRequest(
+  resource: AnalyzerResourceInput,
+  providerStructs: ProviderStructs = new WeakMap(),
+): analyzerproto.AnalyzeRequest {
   const request = new analyzerproto.AnalyzeRequest();
   request.setType(resource.type);
   request.setProperties(struct(resource.inputs));
   request.setUrn(resource.urn);
   request.setName(resource.name);
   request.setOptions(resourceOptions(resource));
-  const provider = providerResource(resource);
+  const provider = providerResource(resource, providerStructs);
   if (provider) request.setProvider(provider);
   return request;
 }
@@ -159,6 +199,7 @@ export function analyzeRequest(resource: AnalyzerResourceInput): analyzerproto.A
 /** The AnalyzeStackRequest the engine sends with every resource's outputs at the end of a run. */
 export function analyzeStackRequest(
   resources: readonly AnalyzerResourceInput[],
+  providerStructs: ProviderStructs = new WeakMap(),
 ): analyzerproto.AnalyzeStackRequest {
   const request = new analyzerproto.AnalyzeStackRequest();
   request.setResourcesList(
@@ -169,7 +210,7 @@ export function analyzeStackRequest(
       entry.setUrn(resource.urn);
       entry.setName(resource.name);
       entry.setOptions(resourceOptions(resource));
-      const provider = providerResource(resource);
+      const provider = providerResource(resource, providerStructs);
       if (provider) entry.setProvider(provider);
       if (resource.parent !== undefined) entry.setParent(resource.parent);
       entry.setDependenciesList([...(resource.dependencies ?? [])]);
@@ -276,6 +317,7 @@ export function createAnalyzer(
   packEnforcementLevel: EnforcementLevel = "advisory",
 ): PolicyAnalyzer {
   const handlers = policyHandlers();
+  const providerStructs: ProviderStructs = new WeakMap();
   let served: Policies = [...policies];
   return {
     configure(config) {
@@ -284,12 +326,12 @@ export function createAnalyzer(
     analyze: (resource) =>
       call(
         handlers.makeAnalyzeRpcFun(packName, packVersion, packEnforcementLevel, served),
-        analyzeRequest(resource),
+        analyzeRequest(resource, providerStructs),
       ),
     analyzeStack: (resources) =>
       call(
         handlers.makeAnalyzeStackRpcFun(packName, packVersion, packEnforcementLevel, served),
-        analyzeStackRequest(resources),
+        analyzeStackRequest(resources, providerStructs),
       ),
   };
 }
