@@ -20,7 +20,13 @@ import {
 import { currentTime } from "./clock";
 import { coveredBy, everything, parseCidr } from "./ip-ranges";
 import { looksSecret, quoteValue, SECRET_LOOKING } from "./quote-value";
-import { mostSpecificZone, normaliseHost, parseRoutePattern, routeIdentity } from "./route-pattern";
+import {
+  mostSpecificZone,
+  normaliseHost,
+  parseRoutePattern,
+  routeIdentity,
+  zoneLookup,
+} from "./route-pattern";
 import { escapeControl, hasControl } from "./text";
 
 export const PROJECT = "scoped-edge";
@@ -602,6 +608,7 @@ function zoneProblems(values: Parsed, stack: string): ConfigProblem[] {
   if (!values.zones) return problems;
   const zones = values.zones;
   const names = zones.map((zone) => zone.name);
+  const homeZone = zoneLookup(names);
   const seenRoutes = new Map<string, string>();
   const seenZoneIds = new Map<string, string>();
   const seenZoneNames = new Map<string, string>();
@@ -632,7 +639,7 @@ function zoneProblems(values: Parsed, stack: string): ConfigProblem[] {
         return;
       }
       const route = parsed.route;
-      const home = mostSpecificZone(route.host, names);
+      const home = homeZone(route.host);
       if (home === undefined) {
         problems.push({
           key: routeKey,
