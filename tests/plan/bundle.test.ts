@@ -8,7 +8,7 @@ import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 
 import { describe, expect, it } from "vitest";
@@ -54,19 +54,19 @@ async function inProcess(args: readonly string[]) {
 const PLAN = ["--stack", "dev", "--json", "--now", "2026-11-23T00:00:00Z"];
 const BAD_INPUT = ["--stack", "no-such-stack", "--json"];
 
-// ---- the code cache file (format: tools/shared/launch.cjs, readCodeCache) ------------------------
+// ---- the start cache file (format: tools/shared/launch.cjs, readStartCache) ---------------------
 
 type Entry = [module: string, source: string, offset: number, length: number];
-interface CodeCache {
+interface StartCache {
   readonly file: string;
-  readonly header: { checksum: string; entries: Entry[] };
+  readonly header: { installed: string; resolutions: Record<string, string>; entries: Entry[] };
   readonly data: Buffer;
 }
 
 const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
 
-/** The newest code cache file of the plan (one per node version and flags). */
-function codeCacheFile(): string {
+/** The newest start cache file of the plan (one per node version and flags). */
+function startCacheFile(): string {
   const files = readdirSync(CACHE)
     .filter((name) => /^v8-.*\.cache$/.test(name))
     .map((name) => join(CACHE, name));
@@ -74,26 +74,37 @@ function codeCacheFile(): string {
   return files.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0]!;
 }
 
-function readCache(file = codeCacheFile()): CodeCache {
+/** The file's parts; `whole` when its first line is the sha256 of the rest. */
+function readCache(file = startCacheFile()): StartCache & { whole: boolean } {
   const contents = readFileSync(file);
-  const newline = contents.indexOf(10);
+  const checksumEnd = contents.indexOf(10);
+  const headerEnd = contents.indexOf(10, checksumEnd + 1);
   return {
     file,
-    header: JSON.parse(contents.subarray(0, newline).toString("utf8")) as CodeCache["header"],
-    data: contents.subarray(newline + 1),
+    whole: sha256(contents.subarray(checksumEnd + 1)) === contents.subarray(0, checksumEnd).toString(),
+    header: JSON.parse(
+      contents.subarray(checksumEnd + 1, headerEnd).toString("utf8"),
+    ) as StartCache["header"],
+    data: contents.subarray(headerEnd + 1),
   };
 }
 
-function writeCache({ file, header, data }: CodeCache): void {
-  writeFileSync(file, Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), data]));
+/** Writes a whole file (its checksum right) holding `header` and `data`. */
+function writeCache({ file, header, data }: StartCache): void {
+  const body = Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), data]);
+  writeFileSync(file, Buffer.concat([Buffer.from(`${sha256(body)}\n`), body]));
 }
 
 /** Whether `cache` is whole and has an entry for the current bundle with its source's hash. */
-function holdsCurrentBundle(cache: CodeCache): boolean {
+function holdsCurrentBundle(cache: ReturnType<typeof readCache>): boolean {
   const bundle = bundleFile();
   const entry = cache.header.entries.find(([module]) => module === bundle);
-  return sha256(cache.data) === cache.header.checksum && entry?.[1] === sha256(readFileSync(bundle, "utf8"));
+  return cache.whole && entry?.[1] === sha256(readFileSync(bundle, "utf8"));
 }
+
+/** The key of the bundle's `require(request)` in the start cache's resolutions. */
+const fromBundle = (request: string) => `${dirname(bundleFile())}\0${request}`;
+const SDK_INDEX = join(REPO, "node_modules", "@pulumi", "pulumi", "index.js");
 
 describe("the bundled plan (tools/plan/cli.cjs)", () => {
   it("prints what main() prints, and rebuilds when a bundled source no longer matches its hash", async () => {
@@ -123,7 +134,7 @@ describe("the bundled plan (tools/plan/cli.cjs)", () => {
     expect(manifest().inputs["tools/plan/main.ts"]).toMatch(/^(?!0{64})[0-9a-f]{64}$/);
   }, 120_000);
 
-  it("prints the same with a current, corrupt, stale or rejected code cache, and repairs it", async () => {
+  it("prints the same with a current, corrupt, stale or rejected start cache, and repairs it", async () => {
     const expectedPlan = await inProcess(PLAN);
     const expected = await inProcess(BAD_INPUT);
     // A run that compiled anything from source rewrites the cache at exit, with every module it
@@ -137,8 +148,8 @@ describe("the bundled plan (tools/plan/cli.cjs)", () => {
 
     // Corrupt: flipped bytes in the cached data (V8 itself does not check them and would crash).
     const corrupt = Buffer.from(warmBytes);
-    for (let index = corrupt.indexOf(10) + 1 + 4096; index < corrupt.length; index += 997)
-      corrupt[index]! ^= 0x5a;
+    const dataStart = corrupt.indexOf(10, corrupt.indexOf(10) + 1) + 1;
+    for (let index = dataStart + 4096; index < corrupt.length; index += 997) corrupt[index]! ^= 0x5a;
     writeFileSync(warm.file, corrupt);
     expect(await bundled(PLAN)).toEqual(expectedPlan);
     expect(holdsCurrentBundle(readCache(warm.file))).toBe(true);
@@ -155,9 +166,7 @@ describe("the bundled plan (tools/plan/cli.cjs)", () => {
     // V8 refuses both, they are compiled from source and rewritten.
     const swapped = readCache(warm.file);
     const bundleEntry = swapped.header.entries.find(([module]) => module === bundle)!;
-    const sdkEntry = swapped.header.entries.find(([module]) =>
-      module.endsWith(join("node_modules", "@pulumi", "pulumi", "index.js")),
-    )!;
+    const sdkEntry = swapped.header.entries.find(([module]) => module === SDK_INDEX)!;
     [bundleEntry[2], bundleEntry[3], sdkEntry[2], sdkEntry[3]] = [
       sdkEntry[2],
       sdkEntry[3],
@@ -172,9 +181,32 @@ describe("the bundled plan (tools/plan/cli.cjs)", () => {
     expect(repaired.data.subarray(offset, offset + length).equals(planted)).toBe(false);
     expect(holdsCurrentBundle(repaired)).toBe(true);
 
-    // Truncated: half a file.
-    writeFileSync(warm.file, readFileSync(warm.file).subarray(0, 1000));
+    // A resolution to a file that no longer exists: resolved again.
+    const gone = readCache(warm.file);
+    expect(gone.header.resolutions[fromBundle("@pulumi/pulumi")]).toBe(SDK_INDEX);
+    gone.header.resolutions[fromBundle("@pulumi/pulumi")] = join(
+      REPO,
+      "node_modules",
+      "no-such-package",
+      "index.js",
+    );
+    writeCache(gone);
     expect(await bundled(BAD_INPUT)).toEqual(expected);
-    expect(holdsCurrentBundle(readCache(warm.file))).toBe(true);
+    expect(readCache(warm.file).header.resolutions[fromBundle("@pulumi/pulumi")]).toBe(SDK_INDEX);
+
+    // Resolutions made before npm changed node_modules (another hidden lockfile): none is used, not
+    // even one to a file that exists.
+    const moved = readCache(warm.file);
+    moved.header.installed = "another install";
+    moved.header.resolutions[fromBundle("@pulumi/pulumi")] = join(
+      REPO,
+      "node_modules",
+      "yaml",
+      "dist",
+      "index.js",
+    );
+    writeCache(moved);
+    expect(await bundled(BAD_INPUT)).toEqual(expected);
+    expect(readCache(warm.file).header.resolutions[fromBundle("@pulumi/pulumi")]).toBe(SDK_INDEX);
   }, 180_000);
 });

@@ -144,42 +144,57 @@ function pruneBuilds(cacheDir, current) {
   }
 }
 
-// ---- the code cache ------------------------------------------------------------------------------
+// ---- the start cache: compiled code and module resolutions --------------------------------------
 
-/** The code cache file for this node and these flags (V8 rejects a cache made under other flags). */
-function codeCacheFileOf(cacheDir) {
+/** The start cache file for this node and these flags (V8 rejects a cache made under other flags). */
+function startCacheFileOf(cacheDir) {
   const flags = sha256(JSON.stringify([process.execArgv, process.env.NODE_OPTIONS ?? ""])).slice(0, 16);
   return path.join(cacheDir, `v8-${process.version}-${process.arch}-${flags}.cache`);
 }
 
 /**
- * The file's entries by module path, `{source, data}`: a JSON header line
- * `{checksum, entries: [[path, source hash, offset, length]]}` then the concatenated cached data,
- * whose sha256 is `checksum`. Empty when the file is missing, truncated or corrupt.
+ * What node_modules holds, as npm last left it: its hidden lockfile (npm rewrites it whenever it
+ * changes node_modules) and the directory's own mtime. Undefined without that lockfile (another
+ * package manager): module resolutions are then not cached.
  */
-function readCodeCache(file) {
-  const entries = new Map();
-  let contents;
+function installedPackages() {
   try {
-    contents = fs.readFileSync(file);
+    const nodeModules = path.join(ROOT, "node_modules");
+    const lockfile = fs.readFileSync(path.join(nodeModules, ".package-lock.json"));
+    return `${sha256(lockfile)}:${fs.statSync(nodeModules).mtimeMs}`;
   } catch {
-    return entries;
+    return undefined;
   }
+}
+
+/**
+ * The start cache in `file`: a first line holding the sha256 of the rest, a JSON line
+ * `{installed, resolutions: {"<parent dir>\0<request>": file}, entries: [[module, source hash,
+ * offset, length]]}`, then the modules' cached data. Resolutions made under other installed
+ * packages are dropped. Empty when the file is missing, truncated or corrupt.
+ */
+function readStartCache(file, installed) {
+  const empty = { resolutions: new Map(), entries: new Map() };
   try {
-    const newline = contents.indexOf(10);
-    const header = JSON.parse(contents.subarray(0, newline).toString("utf8"));
-    const data = contents.subarray(newline + 1);
-    if (sha256(data) !== header.checksum) return entries;
+    const contents = fs.readFileSync(file);
+    const checksumEnd = contents.indexOf(10);
+    if (sha256(contents.subarray(checksumEnd + 1)) !== contents.subarray(0, checksumEnd).toString())
+      return empty;
+    const headerEnd = contents.indexOf(10, checksumEnd + 1);
+    const header = JSON.parse(contents.subarray(checksumEnd + 1, headerEnd).toString("utf8"));
+    const data = contents.subarray(headerEnd + 1);
+    const entries = new Map();
     for (const [module, source, offset, length] of header.entries) {
       entries.set(module, { source, data: data.subarray(offset, offset + length) });
     }
+    const resolutions = installed !== undefined && header.installed === installed ? header.resolutions : {};
+    return { resolutions: new Map(Object.entries(resolutions)), entries };
   } catch {
-    entries.clear();
+    return empty; // no cache yet, or half a file
   }
-  return entries;
 }
 
-function writeCodeCache(file, entries) {
+function writeStartCache(file, { installed, resolutions, entries }) {
   const chunks = [];
   const index = [];
   let offset = 0;
@@ -188,27 +203,32 @@ function writeCodeCache(file, entries) {
     index.push([module, source, offset, data.length]);
     offset += data.length;
   }
-  const data = Buffer.concat(chunks);
-  const header = JSON.stringify({ checksum: sha256(data), entries: index });
-  writeAtomically(file, Buffer.concat([Buffer.from(`${header}\n`), data]));
+  const header = JSON.stringify({ installed, resolutions: Object.fromEntries(resolutions), entries: index });
+  const body = Buffer.concat([Buffer.from(`${header}\n`), ...chunks]);
+  writeAtomically(file, Buffer.concat([Buffer.from(`${sha256(body)}\n`), body]));
 }
 
 /**
- * From now on, compiles each CommonJS module with its cached data from `file` when the entry's
- * source hash matches, and at exit, when any module was compiled without it, rewrites `file` with
- * the cached data of every module this run loaded (made now, after the run) plus the entries of
- * modules it did not load whose files still exist.
+ * From now on, starts modules from `file`'s start cache:
+ * - compiles each CommonJS module with its cached data when the entry's source hash matches;
+ * - resolves a `require` from a parent directory to the file it resolved to last time, while npm
+ *   has not changed node_modules since and that file still exists.
+ * At exit, when any module was compiled or resolved without the cache, rewrites `file` with the
+ * cached data of every module this run loaded (made now, after the run) and its resolutions, plus
+ * the entries of modules it did not load whose files still exist.
  */
-function installCodeCache(file) {
-  const stored = readCodeCache(file);
+function installStartCache(file) {
+  const installed = installedPackages();
+  const stored = readStartCache(file, installed);
   const compiled = new Map();
+  const resolved = new Map();
   let missed = false;
-  const compile = Module.prototype._compile;
 
+  const compile = Module.prototype._compile;
   Module.prototype._compile = function compileWithCache(content, filename, format) {
     if (format === "module") return compile.apply(this, arguments);
     const source = sha256(content);
-    const entry = stored.get(filename);
+    const entry = stored.entries.get(filename);
     const cachedData = entry && entry.source === source ? entry.data : undefined;
     let script;
     try {
@@ -228,6 +248,28 @@ function installCodeCache(file) {
       .call(this.exports, this.exports, requireFunctionOf(this), this, filename, path.dirname(filename));
   };
 
+  if (installed !== undefined) {
+    const resolveFilename = Module._resolveFilename;
+    Module._resolveFilename = function resolveWithCache(request, parent, isMain, options) {
+      if (isMain || options !== undefined || typeof parent?.path !== "string") {
+        return resolveFilename.apply(this, arguments);
+      }
+      const key = `${parent.path}\0${request}`;
+      const cached = stored.resolutions.get(key);
+      if (cached !== undefined && fs.existsSync(cached)) {
+        resolved.set(key, cached);
+        return cached;
+      }
+      const filename = resolveFilename.apply(this, arguments);
+      // Built-in modules resolve to their names and need no cache.
+      if (path.isAbsolute(filename)) {
+        resolved.set(key, filename);
+        missed = true;
+      }
+      return filename;
+    };
+  }
+
   process.once("exit", () => {
     if (!missed) return;
     try {
@@ -235,10 +277,14 @@ function installCodeCache(file) {
       for (const [filename, { source, script }] of compiled) {
         entries.set(filename, { source, data: script.createCachedData() });
       }
-      for (const [filename, entry] of stored) {
+      for (const [filename, entry] of stored.entries) {
         if (!entries.has(filename) && fs.existsSync(filename)) entries.set(filename, entry);
       }
-      writeCodeCache(file, entries);
+      const resolutions = new Map(resolved);
+      for (const [key, filename] of stored.resolutions) {
+        if (!resolutions.has(key) && fs.existsSync(filename)) resolutions.set(key, filename);
+      }
+      writeStartCache(file, { installed, resolutions, entries });
     } catch {
       // A cache that cannot be written only costs the next start its speed.
     }
@@ -270,7 +316,7 @@ async function launch(entry, { asMain = false, sourceMaps = false } = {}) {
   const cacheDir = cacheDirOf(path.resolve(entry));
   const bundle = currentBundle(cacheDir) ?? (await build(path.resolve(entry), cacheDir));
   if (sourceMaps) process.setSourceMapsEnabled(true);
-  if (!process.sourceMapsEnabled) installCodeCache(codeCacheFileOf(cacheDir));
+  if (!process.sourceMapsEnabled) installStartCache(startCacheFileOf(cacheDir));
   return asMain ? Module._load(bundle, null, true) : require(bundle);
 }
 
