@@ -127,7 +127,9 @@ export function describeAdminGrants(grants: readonly AdminGrant[]): string {
         : "the account";
   const byPermission = new Map<string, string[]>();
   for (const grant of grants) {
-    byPermission.set(grant.permission, [...(byPermission.get(grant.permission) ?? []), where(grant)]);
+    const places = byPermission.get(grant.permission);
+    if (places === undefined) byPermission.set(grant.permission, [where(grant)]);
+    else places.push(where(grant));
   }
   return [...byPermission].map(([permission, places]) => `${permission} (${places.join(", ")})`).join(", ");
 }

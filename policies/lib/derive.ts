@@ -207,7 +207,9 @@ export function diffGrants(
 export function describeGrants(grants: readonly Grant[]): string {
   const byPermission = new Map<string, string[]>();
   for (const grant of grants) {
-    byPermission.set(grant.permission, [...(byPermission.get(grant.permission) ?? []), grant.resource]);
+    const resources = byPermission.get(grant.permission);
+    if (resources === undefined) byPermission.set(grant.permission, [grant.resource]);
+    else resources.push(grant.resource);
   }
   return [...byPermission.entries()]
     .sort(([a], [b]) => a.localeCompare(b))

@@ -3,14 +3,15 @@
  * read every document exactly as `yaml` does: the same value, or an error where `yaml` has one.
  * Compared on the repository's own files and on thousands of mutations of them.
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { parse, stringify } from "yaml";
 
-import { parseYaml } from "../../tools/shared/stack-file";
+import { parseYaml, readStackConfigMap } from "../../tools/shared/stack-file";
 
 const ROOT = join(__dirname, "..", "..");
 
@@ -126,5 +127,21 @@ describe("the stack file's YAML reading", () => {
       ),
       { numRuns: 200 },
     );
+  });
+
+  it("reads a file again when its text changes (documents are kept by text)", () => {
+    const root = mkdtempSync(join(tmpdir(), "stack-file-yaml-"));
+    try {
+      writeFileSync(join(root, "Pulumi.yaml"), "name: scoped-edge\n");
+      writeFileSync(join(root, "Pulumi.qa.yaml"), "config:\n  scoped-edge:workerName: first\n");
+      expect(readStackConfigMap(root, "qa").config["scoped-edge:workerName"]).toBe("first");
+      expect(readStackConfigMap(root, "qa").config["scoped-edge:workerName"]).toBe("first");
+      writeFileSync(join(root, "Pulumi.qa.yaml"), "config:\n  scoped-edge:workerName: second\n");
+      expect(readStackConfigMap(root, "qa").config["scoped-edge:workerName"]).toBe("second");
+      writeFileSync(join(root, "Pulumi.qa.yaml"), "config: [unclosed\n");
+      expect(() => readStackConfigMap(root, "qa")).toThrow("is not valid YAML");
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

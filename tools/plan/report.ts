@@ -94,7 +94,9 @@ export function inPlanOrder<T extends PlanResource>(resources: readonly T[]): T[
   const children = new Map<string | undefined, T[]>();
   for (const resource of resources) {
     const parent = resource.parent !== undefined && urns.has(resource.parent) ? resource.parent : undefined;
-    children.set(parent, [...(children.get(parent) ?? []), resource]);
+    const siblings = children.get(parent);
+    if (siblings === undefined) children.set(parent, [resource]);
+    else siblings.push(resource);
   }
   const isStack = (resource: T) => (resource.type === rootPulumiStackTypeName ? 0 : 1);
   const sorted = (list: readonly T[]) =>

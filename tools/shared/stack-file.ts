@@ -217,13 +217,33 @@ export function parseYaml(text: string): unknown {
   return parse(text);
 }
 
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * Each file's last document, by its text: a process that plans more than once (the tests, the
+ * benchmark) parses Pulumi.yaml and an unchanged stack file once. Frozen: the readers only read.
+ */
+const documents = new Map<string, { readonly text: string; readonly value: unknown }>();
+
 function readYaml(path: string): unknown {
   const text = readFileSync(path, "utf8");
+  const known = documents.get(path);
+  if (known?.text === text) return known.value;
+  let value: unknown;
   try {
-    return parseYaml(text);
+    value = deepFreeze(parseYaml(text));
   } catch (error) {
+    documents.delete(path);
     throw new StackFileError(`${path} is not valid YAML: ${describeYamlError(error, text)}`);
   }
+  documents.set(path, { text, value });
+  return value;
 }
 
 /** Stack names with a Pulumi.<name>.yaml in `root`. */
