@@ -54,7 +54,7 @@ async function inProcess(args: readonly string[]) {
 const PLAN = ["--stack", "dev", "--json", "--now", "2026-11-23T00:00:00Z"];
 const BAD_INPUT = ["--stack", "no-such-stack", "--json"];
 
-// ---- the start cache file (format: tools/shared/launch.cjs, readStartCache) ---------------------
+// ---- the start cache file (format: tools/shared/launch-cache.cjs, readStartCache) ---------------
 
 type Entry = [module: string, source: string, offset: number, length: number];
 interface StartCache {
