@@ -24,15 +24,13 @@ import { parseArgs } from "node:util";
 import type { CustomResourceOptions, Inputs } from "@pulumi/pulumi";
 import { stringify } from "yaml";
 
+import { PERMISSION_LOOKUP_TOKENS } from "../shared/offline-runtime";
+
 const REPO_ROOT = join(__dirname, "..", "..");
 const PROJECT = "scoped-edge";
 const ACCOUNT_ID = "5f1a0c2e9b7d4a3c8e6f1b2d3c4a5e6f";
 const NOW = "2026-11-23T12:00:00Z";
 const STACK = "bench";
-const LOOKUP_TOKENS = [
-  "cloudflare:index/getApiTokenPermissionGroupsList:getApiTokenPermissionGroupsList",
-  "cloudflare:index/getAccountApiTokenPermissionGroupsList:getAccountApiTokenPermissionGroupsList",
-];
 
 interface ChildResult {
   readonly ms: number;
@@ -107,7 +105,9 @@ async function childPlan(root: string, policyConfig: string): Promise<ChildResul
     programMs: run.timings.programMs,
     policyMs: run.timings.policyMs,
     registered: run.registered,
-    lookups: run.invokes.filter((invoke) => LOOKUP_TOKENS.includes(invoke.token)).length,
+    lookups: run.invokes.filter((invoke) =>
+      (PERMISSION_LOOKUP_TOKENS as readonly string[]).includes(invoke.token),
+    ).length,
     invokes: run.invokes.length,
     violations: run.report.violations.length,
     mandatory: run.report.violations.filter((violation) => violation.level === "mandatory").length,

@@ -11,6 +11,8 @@ import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 
 import { PERMISSION_GROUPS } from "../../policies/lib/permission-catalog";
+import { isTokenType } from "../../policies/lib/resource-types";
+import { ACCOUNT_PREFIX, USER_PREFIX, ZONE_PREFIX } from "../../policies/lib/resources";
 import { observeRegistrations, outputState, waitForRegistrations } from "./pulumi-adapter";
 
 export const PERMISSION_LOOKUP_TOKENS = [
@@ -47,10 +49,11 @@ export interface RecordedInvoke {
   readonly inputs: Record<string, unknown>;
 }
 
+/** A catalog scope as the lookup names it: the resource-string prefix without its final dot. */
 const CATALOG_SCOPE: Record<string, string> = {
-  account: "com.cloudflare.api.account",
-  zone: "com.cloudflare.api.account.zone",
-  user: "com.cloudflare.api.user",
+  account: ACCOUNT_PREFIX.slice(0, -1),
+  zone: ZONE_PREFIX.slice(0, -1),
+  user: USER_PREFIX.slice(0, -1),
 };
 
 /** Deterministic fake ids and generated values, so repeated runs produce identical plans. */
@@ -86,22 +89,15 @@ export class OfflineMocks implements pulumi.runtime.Mocks {
   } {
     const state: Record<string, unknown> = { ...args.inputs };
     const id = fakeId(args.type, args.name);
-    switch (args.type) {
-      case "cloudflare:index/accountToken:AccountToken":
-      case "cloudflare:index/apiToken:ApiToken":
-        // A stand-in value; additionalSecretOutputs is not applied by mocks, so mark it here.
-        state.value = pulumi.secret(`offline-token-${id}`);
-        state.status = "active";
-        break;
-      case "random:index/randomId:RandomId": {
-        const keepers = JSON.stringify(args.inputs.keepers ?? {});
-        const hex = createHash("sha256").update(`${args.name}::${keepers}`).digest("hex");
-        state.hex = hex.slice(0, 2 * Number(args.inputs.byteLength ?? 4));
-        state.b64Url = Buffer.from(String(state.hex), "hex").toString("base64url");
-        break;
-      }
-      default:
-        break;
+    if (isTokenType(args.type)) {
+      // A stand-in value; additionalSecretOutputs is not applied by mocks, so mark it here.
+      state.value = pulumi.secret(`offline-token-${id}`);
+      state.status = "active";
+    } else if (args.type === "random:index/randomId:RandomId") {
+      const keepers = JSON.stringify(args.inputs.keepers ?? {});
+      const hex = createHash("sha256").update(`${args.name}::${keepers}`).digest("hex");
+      state.hex = hex.slice(0, 2 * Number(args.inputs.byteLength ?? 4));
+      state.b64Url = Buffer.from(String(state.hex), "hex").toString("base64url");
     }
     return { id: args.custom ? id : undefined, state };
   }
