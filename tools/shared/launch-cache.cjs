@@ -97,6 +97,21 @@ function writeStartCache(file, { installed, resolutions, entries }) {
   const header = JSON.stringify({ installed, resolutions: Object.fromEntries(resolutions), entries: index });
   const body = Buffer.concat([Buffer.from(`${header}\n`), ...chunks]);
   writeAtomically(file, Buffer.concat([Buffer.from(`${sha256(body)}\n`), body]));
+  pruneStartCaches(file);
+}
+
+const START_CACHE_NAME = /(^|-)v8-v[\d.]+-\w+-[0-9a-f]{16}\.cache$/;
+const WEEK_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** Removes the start cache files beside `file` (other node versions or flags) unwritten for a week. */
+function pruneStartCaches(file) {
+  const directory = path.dirname(file);
+  for (const name of fs.readdirSync(directory)) {
+    const other = path.join(directory, name);
+    if (other !== file && START_CACHE_NAME.test(name) && fs.statSync(other).mtimeMs < Date.now() - WEEK_MS) {
+      fs.rmSync(other, { force: true });
+    }
+  }
 }
 
 /**
