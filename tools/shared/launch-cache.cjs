@@ -134,7 +134,8 @@ function installStartCache(file) {
 
   const compile = Module.prototype._compile;
   Module.prototype._compile = function compileWithCache(content, filename, format) {
-    if (format === "module") return compile.apply(this, arguments);
+    // ES modules (require(esm)) and, on newer node, TypeScript stripped on load: node's own loader.
+    if (format !== undefined && format !== "commonjs") return compile.apply(this, arguments);
     const source = sha256(content);
     const entry = stored.entries.get(filename);
     const cachedData = entry && entry.source === source ? entry.data : undefined;
