@@ -6,7 +6,7 @@
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
@@ -17,10 +17,19 @@ import { main } from "../../tools/plan/main";
 import { DYNAMIC_PROVIDER_PLACEHOLDER } from "../../tools/plan/mask";
 
 const REPO = join(__dirname, "..", "..");
-const { cacheDirOf } = createRequire(__filename)("../../tools/shared/launch.cjs") as {
-  cacheDirOf(entry: string): string;
+const requireHere = createRequire(__filename);
+const { cacheDirOf } = requireHere("../../tools/shared/launch.cjs") as { cacheDirOf(entry: string): string };
+const { startCacheFileOf } = requireHere("../../tools/shared/launch-cache.cjs") as {
+  startCacheFileOf(cacheDir: string, prefix: string, execArgv: string[], nodeOptions: string): string;
 };
 const CACHE = cacheDirOf(join(REPO, "tools/plan/main.ts"));
+/**
+ * The plans here run with a flag of their own (10 is V8's default: nothing changes), so their start
+ * cache file is theirs alone while other test files run the plan at the same time.
+ */
+const NODE_FLAGS = ["--stack-trace-limit=10"];
+const { NODE_OPTIONS: _inherited, ...ENV } = process.env;
+const START_CACHE = startCacheFileOf(CACHE, "", NODE_FLAGS, "");
 const MANIFEST = join(CACHE, "manifest.json");
 
 interface Manifest {
@@ -34,8 +43,8 @@ async function bundled(args: readonly string[]) {
   try {
     const { stdout, stderr } = await promisify(execFile)(
       process.execPath,
-      [join(REPO, "tools/plan/cli.cjs"), ...args],
-      { cwd: REPO, maxBuffer: 64 * 1024 * 1024 },
+      [...NODE_FLAGS, join(REPO, "tools/plan/cli.cjs"), ...args],
+      { cwd: REPO, env: ENV, maxBuffer: 64 * 1024 * 1024 },
     );
     return { code: 0, stdout, stderr };
   } catch (error) {
@@ -65,17 +74,8 @@ interface StartCache {
 
 const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
 
-/** The newest start cache file of the plan (one per node version and flags). */
-function startCacheFile(): string {
-  const files = readdirSync(CACHE)
-    .filter((name) => /^v8-.*\.cache$/.test(name))
-    .map((name) => join(CACHE, name));
-  expect(files.length).toBeGreaterThan(0);
-  return files.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0]!;
-}
-
 /** The file's parts; `whole` when its first line is the sha256 of the rest. */
-function readCache(file = startCacheFile()): StartCache & { whole: boolean } {
+function readCache(file = START_CACHE): StartCache & { whole: boolean } {
   const contents = readFileSync(file);
   const checksumEnd = contents.indexOf(10);
   const headerEnd = contents.indexOf(10, checksumEnd + 1);

@@ -35,11 +35,16 @@ function writeAtomically(file, contents) {
 // ---- the start cache: compiled code and module resolutions --------------------------------------
 
 /**
- * The start cache file in `cacheDir` for this node and these flags (V8 rejects a cache made under
- * other flags), after `prefix`.
+ * The start cache file in `cacheDir` for this node and a process started with `execArgv` and
+ * NODE_OPTIONS `nodeOptions` (V8 rejects a cache made under other flags), after `prefix`.
  */
-function startCacheFileOf(cacheDir, prefix = "") {
-  const flags = sha256(JSON.stringify([process.execArgv, process.env.NODE_OPTIONS ?? ""])).slice(0, 16);
+function startCacheFileOf(
+  cacheDir,
+  prefix = "",
+  execArgv = process.execArgv,
+  nodeOptions = process.env.NODE_OPTIONS ?? "",
+) {
+  const flags = sha256(JSON.stringify([execArgv, nodeOptions])).slice(0, 16);
   return path.join(cacheDir, `${prefix}v8-${process.version}-${process.arch}-${flags}.cache`);
 }
 
