@@ -9,10 +9,11 @@
  * its map are relative to the repository root, no timestamps).
  */
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import * as path from "node:path";
 
-import { build } from "esbuild";
+import type { BuildOptions } from "esbuild";
 
 export {
   COMPATIBILITY_DATE,
@@ -103,13 +104,79 @@ interface CachedBundle {
   readonly bundle: WorkerBundle;
 }
 
+/** Everything but the entry: what a cached build was made with is part of its key. */
+const BUILD_OPTIONS = {
+  absWorkingDir: REPO_ROOT,
+  outfile: WORKER_MAIN_MODULE,
+  bundle: true,
+  write: false,
+  format: "esm",
+  platform: "neutral",
+  target: "es2022",
+  conditions: ["workerd", "worker", "browser"],
+  mainFields: ["browser", "module", "main"],
+  minify: true,
+  // "external": the map is produced but not referenced from the code, so the bundle's bytes (and
+  // sha256) do not depend on where the map is kept.
+  sourcemap: "external",
+  sourcesContent: true,
+  legalComments: "none",
+  charset: "utf8",
+  logLevel: "silent",
+  metafile: true,
+} as const satisfies BuildOptions;
+
 /**
  * The last build of each entry in this process. esbuild's output is a function of what it read
- * (see buildFingerprint) and of the fixed options below, so while that digest is unchanged the
+ * (see buildFingerprint), of its version and of BUILD_OPTIONS, so while that digest is unchanged the
  * build would give the same bytes: the offline plan, which runs the program more than once in a
  * process (tests, the benchmark), skips the ~25 ms esbuild round trip.
  */
 const builds = new Map<string, CachedBundle>();
+
+/** Where the last build of each entry is kept between processes (a cold plan skips esbuild too). */
+const CACHE_DIRECTORY = path.join(REPO_ROOT, "node_modules", ".cache", "scoped-edge-worker");
+
+/** The file holding `entry`'s last build: named by the entry, esbuild's version and the options. */
+export function bundleCacheFile(entry: string): string {
+  const esbuildVersion = (createRequire(__filename)("esbuild/package.json") as { version: string }).version;
+  const key = createHash("sha256")
+    .update(JSON.stringify({ entry, esbuildVersion, options: BUILD_OPTIONS }))
+    .digest("hex");
+  return path.join(CACHE_DIRECTORY, `${key}.json`);
+}
+
+/** `entry`'s build from disk when it is whole and nothing it read has changed; else undefined. */
+function storedBuild(entry: string): CachedBundle | undefined {
+  try {
+    const stored = JSON.parse(readFileSync(bundleCacheFile(entry), "utf8")) as Partial<CachedBundle>;
+    const { inputs, fingerprint, bundle } = stored;
+    if (!Array.isArray(inputs) || typeof fingerprint !== "string" || bundle === undefined) return undefined;
+    const whole =
+      typeof bundle.content === "string" &&
+      sha256Hex(bundle.content) === bundle.sha256 &&
+      bundle.mainModule === WORKER_MAIN_MODULE &&
+      bundle.sourceMapName === WORKER_SOURCE_MAP &&
+      typeof bundle.sourceMap === "string";
+    if (!whole || buildFingerprint(inputs as string[]) !== fingerprint) return undefined;
+    return { inputs, fingerprint, bundle };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Keeps `cached` on disk for the next process; a failure only costs that process a build. */
+function store(entry: string, cached: CachedBundle): void {
+  try {
+    const file = bundleCacheFile(entry);
+    mkdirSync(path.dirname(file), { recursive: true });
+    const temporary = `${file}.${process.pid}.tmp`;
+    writeFileSync(temporary, JSON.stringify(cached));
+    renameSync(temporary, file);
+  } catch {
+    // read-only or full disk: build next time
+  }
+}
 
 /**
  * Bundles `entry` (relative to the repository root, or absolute) into one ES module for workerd:
@@ -121,27 +188,14 @@ export async function bundleWorker(entry: string = WORKER_ENTRY): Promise<Worker
   if (cached !== undefined && buildFingerprint(cached.inputs) === cached.fingerprint) {
     return { ...cached.bundle };
   }
-  const result = await build({
-    absWorkingDir: REPO_ROOT,
-    entryPoints: [entry],
-    outfile: WORKER_MAIN_MODULE,
-    bundle: true,
-    write: false,
-    format: "esm",
-    platform: "neutral",
-    target: "es2022",
-    conditions: ["workerd", "worker", "browser"],
-    mainFields: ["browser", "module", "main"],
-    minify: true,
-    // "external": the map is produced but not referenced from the code, so the bundle's bytes (and
-    // sha256) do not depend on where the map is kept.
-    sourcemap: "external",
-    sourcesContent: true,
-    legalComments: "none",
-    charset: "utf8",
-    logLevel: "silent",
-    metafile: true,
-  });
+  const stored = storedBuild(entry);
+  if (stored !== undefined) {
+    builds.set(entry, stored);
+    return { ...stored.bundle };
+  }
+  // Loaded only to build: a plan whose Worker is unchanged never starts esbuild.
+  const { build } = await import("esbuild");
+  const result = await build({ ...BUILD_OPTIONS, entryPoints: [entry] });
   const output = result.outputFiles.find((file) => file.path.endsWith(`/${WORKER_MAIN_MODULE}`));
   const map = result.outputFiles.find((file) => file.path.endsWith(`/${WORKER_SOURCE_MAP}`));
   if (output === undefined || map === undefined || result.outputFiles.length !== 2) {
@@ -163,8 +217,9 @@ export async function bundleWorker(entry: string = WORKER_ENTRY): Promise<Worker
 
 /**
  * Caches `bundle` under the digest of its inputs (paths relative to the repository root, as the
- * metafile names them), unless an input is no plain file or a source changed while esbuild built:
- * the digest is taken after the build, so it must match the sources the map says were bundled.
+ * metafile names them), in this process and on disk, unless an input is no plain file or a source
+ * changed while esbuild built: the digest is taken after the build, so it must match the sources the
+ * map says were bundled.
  */
 function remember(entry: string, bundle: WorkerBundle, inputKeys: readonly string[]): void {
   builds.delete(entry);
@@ -180,5 +235,13 @@ function remember(entry: string, bundle: WorkerBundle, inputKeys: readonly strin
       return false;
     }
   });
-  if (unchanged) builds.set(entry, { inputs, fingerprint, bundle });
+  if (!unchanged) return;
+  const cached = { inputs, fingerprint, bundle };
+  builds.set(entry, cached);
+  store(entry, cached);
+}
+
+/** Forgets this process's builds (tests: the next call reads the disk as a new process would). */
+export function forgetBuildsInProcess(): void {
+  builds.clear();
 }

@@ -2,13 +2,13 @@
  * bundleWorker reuses its last build of an entry while nothing esbuild read has changed. These
  * cases change one thing each and expect exactly what a fresh build gives.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
-import { bundleWorker } from "../../lib/worker-bundle";
+import { bundleCacheFile, bundleWorker, forgetBuildsInProcess, sha256Hex } from "../../lib/worker-bundle";
 
 describe("bundleWorker's reuse of a build", () => {
   let dir: string;
@@ -23,7 +23,10 @@ describe("bundleWorker's reuse of a build", () => {
     );
     writeFileSync(path.join(dir, "greeting.ts"), 'export const greeting = "first";\n');
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => {
+    rmSync(bundleCacheFile(entry), { force: true });
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it("gives the same bundle while the sources are unchanged", async () => {
     const first = await bundleWorker(entry);
@@ -66,5 +69,48 @@ describe("bundleWorker's reuse of a build", () => {
     );
     const withConfig = await bundleWorker(entry);
     expect(withConfig.content).not.toBe(without.content);
+  });
+});
+
+describe("bundleWorker's build kept on disk for the next process", () => {
+  let dir: string;
+  let entry: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), "worker-bundle-disk-"));
+    entry = path.join(dir, "entry.ts");
+    writeFileSync(entry, 'export default { fetch: () => new Response("on disk") };\n');
+  });
+  afterEach(() => {
+    rmSync(bundleCacheFile(entry), { force: true });
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("is read back by a process that has not built it, while its sources are unchanged", async () => {
+    const built = await bundleWorker(entry);
+    forgetBuildsInProcess();
+    // A whole stored build is used as it is: mark it to see that it was.
+    const file = bundleCacheFile(entry);
+    const stored = JSON.parse(readFileSync(file, "utf8")) as { bundle: { content: string; sha256: string } };
+    stored.bundle.content = `${stored.bundle.content}// read from disk\n`;
+    stored.bundle.sha256 = sha256Hex(stored.bundle.content);
+    writeFileSync(file, JSON.stringify(stored));
+    expect((await bundleWorker(entry)).content).toBe(`${built.content}// read from disk\n`);
+  });
+
+  it("is built again when a source changed, or the stored bundle is not whole", async () => {
+    const built = await bundleWorker(entry);
+    const file = bundleCacheFile(entry);
+    const stored = JSON.parse(readFileSync(file, "utf8")) as { bundle: { content: string } };
+    stored.bundle.content = "tampered";
+    writeFileSync(file, JSON.stringify(stored));
+    forgetBuildsInProcess();
+    expect(await bundleWorker(entry)).toEqual(built);
+    writeFileSync(entry, 'export default { fetch: () => new Response("changed") };\n');
+    forgetBuildsInProcess();
+    expect((await bundleWorker(entry)).content).toContain("changed");
+    writeFileSync(file, "{ not json");
+    forgetBuildsInProcess();
+    expect((await bundleWorker(entry)).content).toContain("changed");
   });
 });
