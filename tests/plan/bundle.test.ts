@@ -181,32 +181,25 @@ describe("the bundled plan (tools/plan/cli.cjs)", () => {
     expect(repaired.data.subarray(offset, offset + length).equals(planted)).toBe(false);
     expect(holdsCurrentBundle(repaired)).toBe(true);
 
-    // A resolution to a file that no longer exists: resolved again.
-    const gone = readCache(warm.file);
-    expect(gone.header.resolutions[fromBundle("@pulumi/pulumi")]).toBe(SDK_INDEX);
-    gone.header.resolutions[fromBundle("@pulumi/pulumi")] = join(
-      REPO,
-      "node_modules",
-      "no-such-package",
-      "index.js",
-    );
-    writeCache(gone);
-    expect(await bundled(BAD_INPUT)).toEqual(expected);
-    expect(readCache(warm.file).header.resolutions[fromBundle("@pulumi/pulumi")]).toBe(SDK_INDEX);
-
-    // Resolutions made before npm changed node_modules (another hidden lockfile): none is used, not
-    // even one to a file that exists.
-    const moved = readCache(warm.file);
-    moved.header.installed = "another install";
-    moved.header.resolutions[fromBundle("@pulumi/pulumi")] = join(
-      REPO,
-      "node_modules",
-      "yaml",
-      "dist",
-      "index.js",
-    );
-    writeCache(moved);
-    expect(await bundled(BAD_INPUT)).toEqual(expected);
-    expect(readCache(warm.file).header.resolutions[fromBundle("@pulumi/pulumi")]).toBe(SDK_INDEX);
+    // Resolutions that must not be used: one to a file that no longer exists (resolved again), and
+    // any made before npm changed node_modules (another hidden lockfile), even one to a file that exists.
+    const sdkResolution = fromBundle("@pulumi/pulumi");
+    expect(readCache(warm.file).header.resolutions[sdkResolution]).toBe(SDK_INDEX);
+    const staleResolutions: ((cache: ReturnType<typeof readCache>) => void)[] = [
+      (cache) => {
+        cache.header.resolutions[sdkResolution] = join(REPO, "node_modules", "no-such-package", "index.js");
+      },
+      (cache) => {
+        cache.header.installed = "another install";
+        cache.header.resolutions[sdkResolution] = join(REPO, "node_modules", "yaml", "dist", "index.js");
+      },
+    ];
+    for (const makeStale of staleResolutions) {
+      const stale = readCache(warm.file);
+      makeStale(stale);
+      writeCache(stale);
+      expect(await bundled(BAD_INPUT)).toEqual(expected);
+      expect(readCache(warm.file).header.resolutions[sdkResolution]).toBe(SDK_INDEX);
+    }
   }, 180_000);
 });
