@@ -10,7 +10,7 @@ import {
 import { WRANGLER_CONFIG_VARIABLE_NAME } from "../../lib/credentials";
 import { ACTIONS_VARIABLE_TYPES, WRANGLER_CONFIG_VARIABLE } from "../../policies/lib/stack-footprint";
 import { tokenDerivedLeastPrivilege } from "../../policies/rules";
-import { ACCOUNT, devStack, devToken, IDS, tokenPolicies, ZONE } from "./fixtures";
+import { ACCOUNT, devStack, devToken, IDS, tokenPolicies, ZONE, usePolicyClock } from "./fixtures";
 import { analyzeStack, loadConfig, UNKNOWN, urnOf, type PackConfig, type ResourceInput } from "./harness";
 import {
   editWorkersTemplateToken,
@@ -19,6 +19,8 @@ import {
   scopedWorkersToken,
   USER_TAG,
 } from "./recipes.fixtures";
+
+usePolicyClock();
 
 const DEV = loadConfig("dev");
 const NAME = "cloudflare-token-enforce-derived-least-privilege";

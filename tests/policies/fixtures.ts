@@ -3,6 +3,8 @@
  * deploy token exactly as the program builds it (derived grants, rotation-window expiry). Each test
  * changes one field of a baseline.
  */
+import { beforeAll } from "vitest";
+
 import { POLICY_CLOCK_ENV } from "../../policies/lib/clock";
 import { deriveGrants, grantsToPolicies, type DeploymentFootprint } from "../../policies/lib/derive";
 import { permissionByName } from "../../policies/lib/permission-catalog";
@@ -21,9 +23,17 @@ import { secret, type ResourceInput } from "./harness";
 export const NOW = "2026-11-22T12:00:00Z";
 export const NOW_DATE = new Date(NOW);
 
-// The pack's clock is not policy config: in process, the time policies read this variable (as the
-// offline plan sets it), so every test importing the fixtures judges at NOW.
-process.env[POLICY_CLOCK_ENV] = NOW;
+/**
+ * The pack's clock is not policy config: in process, the time policies read POLICY_CLOCK_ENV (as the
+ * offline plan sets it). Each test file of the pack calls this at its top so its policies judge at
+ * NOW. A hook, not an assignment on import: test files share this module (vitest.config.mts), and
+ * tests/setup/restore-env.ts puts process.env back after each file.
+ */
+export function usePolicyClock(): void {
+  beforeAll(() => {
+    process.env[POLICY_CLOCK_ENV] = NOW;
+  });
+}
 
 const id = (suffix: string) => `0000000000000000000000000000${suffix}`;
 export const IDS = {

@@ -23,7 +23,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 
 import { policies } from "../../policies/rules";
-import { ACCOUNT, devStack, devToken, IDS, programExpiresOn, tokenPolicies } from "./fixtures";
+import {
+  ACCOUNT,
+  devStack,
+  devToken,
+  IDS,
+  programExpiresOn,
+  tokenPolicies,
+  usePolicyClock,
+} from "./fixtures";
 import {
   analyzeRequest,
   analyzeStackRequest,
@@ -34,6 +42,8 @@ import {
   POLICY_PACK_NAME,
   readResponse,
 } from "./harness";
+
+usePolicyClock();
 
 const LEVEL: Record<string, analyzerpb.EnforcementLevel> = {
   advisory: analyzerpb.EnforcementLevel.ADVISORY,

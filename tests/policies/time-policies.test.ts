@@ -9,8 +9,10 @@ import {
 } from "../../policies/lib/clock";
 import { API_TOKEN_TYPE } from "../../policies/lib/resource-types";
 import { tokenExpiry, tokenRotationHeadroom } from "../../policies/rules";
-import { devToken, NOW, programExpiresOn, SCHEDULES } from "./fixtures";
+import { devToken, NOW, programExpiresOn, SCHEDULES, usePolicyClock } from "./fixtures";
 import { analyzeResource, loadConfig, type PackConfig } from "./harness";
+
+usePolicyClock();
 
 const DEV = loadConfig("dev");
 

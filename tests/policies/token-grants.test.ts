@@ -7,9 +7,11 @@ import {
   tokenPrivilegedPermissions,
   tokenWildcardResources,
 } from "../../policies/rules";
-import { ACCOUNT, devStack, devToken, IDS, perm, tokenPolicies, ZONE } from "./fixtures";
+import { ACCOUNT, devStack, devToken, IDS, perm, tokenPolicies, ZONE, usePolicyClock } from "./fixtures";
 import { DEFAULT_DENIED_PERMISSIONS } from "../../policies/rules/token-privileged-permissions";
 import { analyzeResource, analyzeStack, loadConfig, type PackConfig } from "./harness";
+
+usePolicyClock();
 
 const DEV = loadConfig("dev");
 type Policy = typeof tokenWildcardResources;

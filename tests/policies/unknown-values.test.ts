@@ -15,7 +15,7 @@ import {
   tokenWildcardResources,
   workerPlaintextSecrets,
 } from "../../policies/rules";
-import { devScript, devStack, devToken } from "./fixtures";
+import { devScript, devStack, devToken, usePolicyClock } from "./fixtures";
 import {
   analyzeAll,
   analyzeResource,
@@ -25,6 +25,8 @@ import {
   POLICY_PACK_NAME,
   UNKNOWN,
 } from "./harness";
+
+usePolicyClock();
 
 const DEV = loadConfig("dev");
 const during = (policy: string, what: string) =>

@@ -2,8 +2,10 @@ import { describe, expect, it } from "vitest";
 
 import { CLOUDFLARE_PROVIDER_TYPE, WORKER_SCRIPT_TYPE } from "../../policies/lib/resource-types";
 import { providerGlobalApiKey, workerPlaintextSecrets } from "../../policies/rules";
-import { devScript, NOW } from "./fixtures";
+import { devScript, NOW, usePolicyClock } from "./fixtures";
 import { analyzeResource, loadConfig, secret, withNow, type PackConfig } from "./harness";
+
+usePolicyClock();
 
 const DEV = withNow(loadConfig("dev"), NOW);
 
