@@ -91,6 +91,7 @@ describe("the stack file's YAML reading", () => {
       "config:\n  zones:\n    - name: example.net\n      routes:\n        -\n-  api.example.net/*\n  workerName: edge\n",
     ],
     ["scalars js-yaml's own core schema reads otherwise", "a: 0b101\nb: -0x1F\nc: -.5\nd: 1_000\n"],
+    ["a comment right after a quoted scalar", "config:\n  a: \"\"#\n  b: 'x'# c\n"],
   ])("reads what js-yaml alone would read differently as yaml does: %s", (_name, text) => {
     expect(outcome(parseYaml, text)).toEqual(outcome(quietParse, text));
   });

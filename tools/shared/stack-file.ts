@@ -188,6 +188,9 @@ function isPlainBlockYaml(text: string): boolean {
     // what follows a `-` that ends its line: such text goes to yaml.
     else if (type.endsWith("quoted-scalar") && token.includes("\n")) return false;
     else if (type === "newline" && previous === "seq-item-ind") return false;
+    // yaml refuses a comment not separated from the token before it (`"x"#`); js-yaml reads it.
+    else if (type === "comment" && previous !== null && previous !== "space" && previous !== "newline")
+      return false;
     previous = type;
   }
   return closing === undefined;
