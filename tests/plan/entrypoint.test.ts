@@ -1,4 +1,4 @@
-/** The real entrypoint, once: `tsx tools/plan/main.ts --stack dev --json` in a child process. */
+/** The real entrypoint, once: `tools/plan/main.ts --stack dev --json` in a child process, through the tools' launcher. */
 import { describe, expect, it } from "vitest";
 
 import { spawnScript } from "../helpers/spawn-script";
