@@ -1,3 +1,5 @@
+import { availableParallelism } from "node:os";
+
 import { defineConfig } from "vitest/config";
 
 /** Files that replace a module with vi.mock: they need a module registry of their own. */
@@ -12,9 +14,11 @@ const nodeTest = {
 
 export default defineConfig({
   test: {
-    // vitest's default on a 2-core machine is one worker (cores - 1), which leaves a core idle while a
-    // test waits on wrangler, workerd or a child process; four keep both cores busy.
-    maxWorkers: 4,
+    // One worker per core. vitest's default (cores - 1) is a single worker on a 2-core machine, which
+    // leaves a core idle while a test waits on wrangler, workerd or a child process; more workers than
+    // cores measured slower (each loads the SDKs again, and the lint, format and type-check jobs of
+    // `npm test` run beside them).
+    maxWorkers: Math.max(2, availableParallelism()),
     projects: [
       {
         test: {

@@ -23,6 +23,7 @@ import {
   sha256Hex,
   type WorkerBundle,
 } from "../lib/worker-bundle";
+import { WRANGLER_START_CACHE_ENV } from "./wrangler/run-wrangler";
 
 describe("bundleWorker", () => {
   let first: WorkerBundle;
@@ -244,7 +245,12 @@ async function startDev(command: (port: number) => string) {
   const port = await freePort();
   const shell = spawn("sh", ["-c", command(port)], {
     cwd: path.join(__dirname, ".."),
-    env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "", WRANGLER_SEND_METRICS: "false" },
+    env: {
+      PATH: process.env["PATH"] ?? "",
+      HOME: process.env["HOME"] ?? "",
+      WRANGLER_SEND_METRICS: "false",
+      ...WRANGLER_START_CACHE_ENV,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
