@@ -10,22 +10,25 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { bundleCacheFile, bundleWorker, forgetBuildsInProcess, sha256Hex } from "../../lib/worker-bundle";
 
-describe("bundleWorker's reuse of a build", () => {
-  let dir: string;
-  let entry: string;
+// Each test gets a scratch directory holding entry.ts; the build kept on disk for it goes with it.
+let dir: string;
+let entry: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), "worker-bundle-cache-"));
+  entry = path.join(dir, "entry.ts");
+});
+afterEach(() => {
+  rmSync(bundleCacheFile(entry), { force: true });
+  rmSync(dir, { recursive: true, force: true });
+});
 
+describe("bundleWorker's reuse of a build", () => {
   beforeEach(() => {
-    dir = mkdtempSync(path.join(tmpdir(), "worker-bundle-cache-"));
-    entry = path.join(dir, "entry.ts");
     writeFileSync(
       entry,
       'import { greeting } from "./greeting";\nexport default { fetch: () => new Response(greeting) };\n',
     );
     writeFileSync(path.join(dir, "greeting.ts"), 'export const greeting = "first";\n');
-  });
-  afterEach(() => {
-    rmSync(bundleCacheFile(entry), { force: true });
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it("gives the same bundle while the sources are unchanged", async () => {
@@ -73,17 +76,8 @@ describe("bundleWorker's reuse of a build", () => {
 });
 
 describe("bundleWorker's build kept on disk for the next process", () => {
-  let dir: string;
-  let entry: string;
-
   beforeEach(() => {
-    dir = mkdtempSync(path.join(tmpdir(), "worker-bundle-disk-"));
-    entry = path.join(dir, "entry.ts");
     writeFileSync(entry, 'export default { fetch: () => new Response("on disk") };\n');
-  });
-  afterEach(() => {
-    rmSync(bundleCacheFile(entry), { force: true });
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it("is read back by a process that has not built it, while its sources are unchanged", async () => {
