@@ -141,6 +141,7 @@ function installStartCache(file) {
   Module.prototype._compile = function compileWithCache(content, filename, format) {
     // ES modules (require(esm)) and, on newer node, TypeScript stripped on load: node's own loader.
     if (format !== undefined && format !== "commonjs") return compile.apply(this, arguments);
+    if (MAY_IMPORT.test(content)) return compile.apply(this, arguments);
     const source = sha256(content);
     const entry = stored.entries.get(filename);
     const cachedData = entry && entry.source === source ? entry.data : undefined;
@@ -204,6 +205,16 @@ function installStartCache(file) {
     }
   });
 }
+
+/**
+ * Modules whose source may call import() are left to node's own loader, uncached: a script compiled
+ * from cached data that another process made loses its dynamic-import callback on node 20 (V8 does
+ * not carry vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER across processes), and its import() then
+ * throws ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING: the plan's `await import("esbuild")` did, once the
+ * Worker needed a rebuild. A mention of `import(` in a string or comment only costs that module its
+ * cache.
+ */
+const MAY_IMPORT = /\bimport\s*\(/;
 
 /** Node's loader compiles a leading `#!` line as a comment; vm.Script does not. */
 const stripShebang = (content) => (content.startsWith("#!") ? `//${content.slice(2)}` : content);
