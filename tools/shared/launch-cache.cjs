@@ -8,7 +8,8 @@
  *
  * The same cache for any node program: `NODE_OPTIONS=--require=<this file>` with
  * SCOPED_EDGE_CODE_CACHE_DIR=<directory> keeps one file per main script, node version and flags
- * there (the tests start wrangler so). Skipped when source maps are on (node's own loader maps them).
+ * there (tests/shared/launch-cache.test.ts runs it so). Skipped when source maps are on (node's own
+ * loader maps them).
  * Plain JavaScript: it runs before any TypeScript tooling is loaded.
  */
 "use strict";
