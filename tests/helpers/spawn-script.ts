@@ -14,8 +14,9 @@ export interface ScriptRun {
 }
 
 /**
- * `node tools/shared/launch.cjs <script> ...args` from the repository root. The environment holds only PATH and HOME plus
- * `env`: no credentials, no Pulumi settings leak in from the developer's shell.
+ * `node tools/shared/launch.cjs <script> ...args` from the repository root. The environment holds
+ * only PATH and HOME plus `env`: no credentials, no Pulumi settings leak in from the developer's
+ * shell.
  */
 export function spawnScript(
   script: string,

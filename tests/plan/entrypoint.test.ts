@@ -1,4 +1,7 @@
-/** The real entrypoint, once: `tools/plan/main.ts --stack dev --json` in a child process, through the tools' launcher. */
+/**
+ * The real entrypoint, once: `tools/plan/main.ts --stack dev --json` in a child process, through the
+ * tools' launcher.
+ */
 import { describe, expect, it } from "vitest";
 
 import { spawnScript } from "../helpers/spawn-script";

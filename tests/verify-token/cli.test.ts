@@ -1,4 +1,7 @@
-/** The command end to end: a real tools/verify/main.ts process (through the tools' launcher) against the fake API. */
+/**
+ * The command end to end: a real tools/verify/main.ts process (through the tools' launcher) against
+ * the fake API.
+ */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { spawnScript } from "../helpers/spawn-script";
