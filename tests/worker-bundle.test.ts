@@ -23,6 +23,7 @@ import {
   sha256Hex,
   type WorkerBundle,
 } from "../lib/worker-bundle";
+import { WRANGLER_START_CACHE_ENV } from "./wrangler/run-wrangler";
 
 describe("bundleWorker", () => {
   let first: WorkerBundle;
@@ -248,6 +249,7 @@ async function startDev(command: (port: number) => string) {
       PATH: process.env["PATH"] ?? "",
       HOME: process.env["HOME"] ?? "",
       WRANGLER_SEND_METRICS: "false",
+      ...WRANGLER_START_CACHE_ENV,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -33,6 +33,7 @@ import {
   WRANGLER_CONFIG_VARIABLE_NAME,
 } from "../lib/credentials";
 import { wranglerConfigFor } from "../lib/deploy-contract";
+import { WRANGLER_START_CACHE_ENV } from "./wrangler/run-wrangler";
 import { main as rotationDue } from "../tools/rotation-due/cli";
 import { USAGE as SWEEP_USAGE } from "../tools/sweep/cli";
 import { decideRotation } from "../tools/rotation-due/decide";
@@ -1268,6 +1269,7 @@ describe("the steps that carry logic, run under bash", () => {
           WRANGLER_SEND_METRICS: "false",
           // The banner's update check is wrangler's only network call in a dry run.
           WRANGLER_HIDE_BANNER: "true",
+          ...WRANGLER_START_CACHE_ENV,
         },
       },
     );

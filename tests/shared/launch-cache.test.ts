@@ -1,11 +1,11 @@
 /**
  * The tools' start cache (tools/shared/launch-cache.cjs) as a preload: a second process, started
  * from the cache the first one wrote, must behave as the first. Node 20 drops the dynamic-import
- * callback of a script compiled from another process's cached data, so a module that calls import()
- * must never be compiled from the cache.
+ * callback of a script compiled from another process's cached data, so the cache calls each
+ * import() of a module through an import() of its own, compiled from source for the module's file.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -38,20 +38,45 @@ describe("the start cache as a preload", () => {
     expect(await runCached(script, cacheDir)).toEqual({ stdout: "a/b\n", stderr: "" });
   });
 
-  it("leaves import() working in the process that starts from the cache", async () => {
-    const script = join(scratch, "imports.cjs");
+  it("caches a module that calls import(), which still resolves from the module's own directory", async () => {
+    // The module sits in a directory of its own with its dependency; `import(` in its string,
+    // regular expression and comment is text, and stays text.
+    const lib = join(scratch, "lib");
+    mkdirSync(lib);
+    writeFileSync(join(lib, "dep.mjs"), 'export const value = "dep";\n');
     writeFileSync(
-      script,
-      'const { join } = require("node:path");\n' +
-        'import("node:path").then((m) => console.log(m.join === join ? "imported" : "other"));\n',
+      join(lib, "imports.cjs"),
+      "const text = \"import('./not-code')\";\n" +
+        "const pattern = /import\\s*\\(/;\n" +
+        '// import("./comment")\n' +
+        "module.exports = () =>\n" +
+        '  import("./dep.mjs").then((dep) => `${dep.value} ${text} ${pattern.test(text)}`);\n',
     );
+    const script = join(scratch, "imports.cjs");
+    writeFileSync(script, 'require("./lib/imports.cjs")().then((line) => console.log(line));\n');
     const cacheDir = join(scratch, "imports-cache");
     for (const run of ["first", "second"]) {
       expect({ run, ...(await runCached(script, cacheDir)) }).toEqual({
         run,
-        stdout: "imported\n",
+        stdout: "dep import('./not-code') true\n",
         stderr: "",
       });
     }
+    // The second run compiled the module from the cache: its entry holds cached data and the one
+    // import() site (the `import` of line 5), and that run left the file as it was.
+    const [file] = readdirSync(cacheDir);
+    const contents = readFileSync(join(cacheDir, file!));
+    const headerStart = contents.indexOf(10) + 1;
+    const header = JSON.parse(
+      contents.subarray(headerStart, contents.indexOf(10, headerStart)).toString(),
+    ) as {
+      entries: [string, string, number, number, number[]][];
+    };
+    const source = readFileSync(join(lib, "imports.cjs"), "utf8");
+    const entry = header.entries.find(([module]) => module === join(lib, "imports.cjs"));
+    expect(entry?.[3]).toBeGreaterThan(0);
+    expect(entry?.[4]).toEqual([source.indexOf('import("./dep.mjs")')]);
+    expect((await runCached(script, cacheDir)).stdout).toBe("dep import('./not-code') true\n");
+    expect(readFileSync(join(cacheDir, file!)).equals(contents)).toBe(true);
   });
 });

@@ -8,8 +8,8 @@
  *
  * The same cache for any node program: `NODE_OPTIONS=--require=<this file>` with
  * SCOPED_EDGE_CODE_CACHE_DIR=<directory> keeps one file per main script, node version and flags
- * there (tests/shared/launch-cache.test.ts runs it so). Skipped when source maps are on (node's own
- * loader maps them).
+ * there (the tests start wrangler so, and tests/shared/launch-cache.test.ts checks it). Skipped when
+ * source maps are on (node's own loader maps them).
  * Plain JavaScript: it runs before any TypeScript tooling is loaded.
  */
 "use strict";
@@ -67,7 +67,7 @@ function installedPackages() {
 /**
  * The start cache in `file`: a first line holding the sha256 of the rest, a JSON line
  * `{installed, resolutions: {"<parent dir>\0<request>": file}, entries: [[module, source hash,
- * offset, length]]}`, then the modules' cached data. Resolutions made under other installed
+ * offset, length, import() sites]]}`, then the modules' cached data. Resolutions made under other installed
  * packages are dropped. Empty when the file is missing, truncated or corrupt.
  */
 function readStartCache(file, installed) {
@@ -81,8 +81,8 @@ function readStartCache(file, installed) {
     const header = JSON.parse(contents.subarray(checksumEnd + 1, headerEnd).toString("utf8"));
     const data = contents.subarray(headerEnd + 1);
     const entries = new Map();
-    for (const [module, source, offset, length] of header.entries) {
-      entries.set(module, { source, data: data.subarray(offset, offset + length) });
+    for (const [module, source, offset, length, imports = []] of header.entries) {
+      entries.set(module, { source, imports, data: data.subarray(offset, offset + length) });
     }
     const resolutions = installed !== undefined && header.installed === installed ? header.resolutions : {};
     return { resolutions: new Map(Object.entries(resolutions)), entries };
@@ -95,9 +95,9 @@ function writeStartCache(file, { installed, resolutions, entries }) {
   const chunks = [];
   const index = [];
   let offset = 0;
-  for (const [module, { source, data }] of entries) {
+  for (const [module, { source, imports, data }] of entries) {
     chunks.push(data);
-    index.push([module, source, offset, data.length]);
+    index.push([module, source, offset, data.length, imports]);
     offset += data.length;
   }
   const header = JSON.stringify({ installed, resolutions: Object.fromEntries(resolutions), entries: index });
@@ -142,26 +142,29 @@ function installStartCache(file) {
   Module.prototype._compile = function compileWithCache(content, filename, format) {
     // ES modules (require(esm)) and, on newer node, TypeScript stripped on load: node's own loader.
     if (format !== undefined && format !== "commonjs") return compile.apply(this, arguments);
-    if (MAY_IMPORT.test(content)) return compile.apply(this, arguments);
     const source = sha256(content);
     const entry = stored.entries.get(filename);
-    const cachedData = entry && entry.source === source ? entry.data : undefined;
+    const current = entry !== undefined && entry.source === source;
+    const imports = current ? entry.imports : importSites(content);
+    if (imports === undefined) return compile.apply(this, arguments);
     let script;
     try {
-      script = new vm.Script(Module.wrap(stripShebang(content)), {
+      script = new vm.Script(wrapWithImporter(stripShebang(content), imports), {
         filename,
-        cachedData,
+        cachedData: current ? entry.data : undefined,
         importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
       });
     } catch {
       // Not CommonJS (an ES module node detects) or a syntax error: node's loader decides and reports.
       return compile.apply(this, arguments);
     }
-    if (cachedData === undefined || script.cachedDataRejected) missed = true;
-    compiled.set(filename, { source, script });
-    return script
-      .runInThisContext({ displayErrors: true })
-      .call(this.exports, this.exports, requireFunctionOf(this), this, filename, path.dirname(filename));
+    if (!current || script.cachedDataRejected) missed = true;
+    compiled.set(filename, { source, imports, script });
+    const dirname = path.dirname(filename);
+    const run = script.runInThisContext({ displayErrors: true });
+    const args = [this.exports, requireFunctionOf(this), this, filename, dirname];
+    if (imports.length > 0) args.push(importerOf(this, compile));
+    return run.apply(this.exports, args);
   };
 
   if (installed !== undefined) {
@@ -190,8 +193,8 @@ function installStartCache(file) {
     if (!missed) return;
     try {
       const entries = new Map();
-      for (const [filename, { source, script }] of compiled) {
-        entries.set(filename, { source, data: script.createCachedData() });
+      for (const [filename, { source, imports, script }] of compiled) {
+        entries.set(filename, { source, imports, data: script.createCachedData() });
       }
       for (const [filename, entry] of stored.entries) {
         if (!entries.has(filename) && fs.existsSync(filename)) entries.set(filename, entry);
@@ -208,14 +211,73 @@ function installStartCache(file) {
 }
 
 /**
- * Modules whose source may call import() are left to node's own loader, uncached: a script compiled
- * from cached data that another process made loses its dynamic-import callback on node 20 (V8 does
- * not carry vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER across processes), and its import() then
- * throws ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING: the plan's `await import("esbuild")` did, once the
- * Worker needed a rebuild. A mention of `import(` in a string or comment only costs that module its
- * cache.
+ * import() in a module compiled from cached data: on node 20 a script compiled from cached data
+ * that another process made loses its dynamic-import callback (V8 11.3 does not carry the host
+ * options, vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER included, across processes), and its import()
+ * throws ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING: the plan's `await import("esbuild")` did. So each
+ * `import` keyword of a dynamic import is replaced by IMPORTER, a name of the same length (every
+ * other offset, line and column stays), which the module's wrapper binds to an import() compiled
+ * from source for the same filename: resolution and loading are node's own, relative to the module.
+ * es-module-lexer (Vite's lexer) finds the sites, so `import(` in strings, comments and regular
+ * expressions is left alone; they are stored with the cached data, so a warm start does not lex.
  */
 const MAY_IMPORT = /\bimport\s*\(/;
+const IMPORTER = "\u0131mport"; // "ımport": six characters, like "import"
+
+/**
+ * Offsets of the `import` keywords of `content`'s dynamic imports ([] when it has none); undefined
+ * when they cannot be found for sure (no lexer, a lexer error, a module naming IMPORTER itself): the
+ * module is then left to node's own loader, uncached.
+ */
+function importSites(content) {
+  if (!MAY_IMPORT.test(content)) return [];
+  if (content.includes(IMPORTER)) return undefined;
+  try {
+    const lexer = require("es-module-lexer");
+    lexer.initSync();
+    const [imports] = lexer.parse(content);
+    const sites = imports.filter(({ d }) => d >= 0).map(({ ss }) => ss);
+    return sites.every((site) => content.startsWith("import", site)) ? sites : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Module.wrap, with each import() site calling IMPORTER, a sixth parameter, instead. */
+function wrapWithImporter(content, sites) {
+  if (sites.length === 0) return Module.wrap(content);
+  let body = "";
+  let from = 0;
+  for (const site of sites) {
+    body += content.slice(from, site) + IMPORTER;
+    from = site + IMPORTER.length;
+  }
+  body += content.slice(from);
+  return `(function (exports, require, module, __filename, __dirname, ${IMPORTER}) { ${body}\n});`;
+}
+
+/**
+ * `import(specifier, options)` as `module` itself would run it: compiled by node's own loader
+ * (`compile`, the original Module.prototype._compile) under the module's filename, on first use.
+ */
+function importerOf(module, compile) {
+  let importer;
+  return (specifier, options) => {
+    if (importer === undefined) {
+      const trampoline = new Module(module.filename, module);
+      trampoline.filename = module.filename;
+      trampoline.paths = module.paths;
+      compile.call(
+        trampoline,
+        "module.exports = (specifier, options) => import(specifier, options);",
+        module.filename,
+        "commonjs",
+      );
+      importer = trampoline.exports;
+    }
+    return importer(specifier, options);
+  };
+}
 
 /** Node's loader compiles a leading `#!` line as a comment; vm.Script does not. */
 const stripShebang = (content) => (content.startsWith("#!") ? `//${content.slice(2)}` : content);
