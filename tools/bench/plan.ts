@@ -1,9 +1,10 @@
 /**
- * npm run bench [-- --sizes 1,10,100,1000] [--repeat 3] [--json]
+ * npm run bench [-- --sizes 1,10,100,1000] [--repeat 3] [--runs 7] [--json]
  *
  * The offline plan at scale. For each size it generates a stack of N zones (a route each, plus the
  * Worker, KV namespace, deploy token and GitHub secret and variables), then measures, each in a fresh
- * child process so peak memory is per run, after an untimed warm-up run at the same size:
+ * child process so peak memory is per run, after an untimed warm-up run at the same size, the median
+ * of --runs timed runs (at 1 zone one run swings from 21 to 60 ms, by where the GCs fall):
  *   plan  - the full offline plan (stack file, config validation, program, every policy), runPlan;
  *   typed - the typed floor: the plan's own registrations (same types, names, inputs and parents)
  *           replayed through the provider SDKs' resource classes under the same mock runtime, with
@@ -91,19 +92,29 @@ const mib = (bytes: number) => Math.round((bytes / (1024 * 1024)) * 10) / 10;
 
 // ---- children ----------------------------------------------------------------------------------
 
-async function childPlan(root: string, policyConfig: string): Promise<ChildResult> {
+/** The median of `runs` timed calls of `work`, and the last call's result. */
+async function timed<T>(runs: number, work: () => Promise<T>): Promise<{ ms: number; last: T; all: T[] }> {
+  const times: number[] = [];
+  const all: T[] = [];
+  for (let run = 0; run < runs; run++) {
+    const start = performance.now();
+    all.push(await work());
+    times.push(performance.now() - start);
+  }
+  return { ms: median(times), last: all[all.length - 1]!, all };
+}
+
+async function childPlan(root: string, policyConfig: string, runs: number): Promise<ChildResult> {
   const { runPlan, repositoryPack } = await import("../plan/run.js");
   const pack = await repositoryPack();
   const options = { root, stack: STACK, now: new Date(NOW), policyConfigFile: policyConfig, pack };
   await runPlan(options); // untimed warm-up at the measured size
   const baseRssMb = mib(process.memoryUsage().rss);
-  const start = performance.now();
-  const run = await runPlan(options);
-  const ms = performance.now() - start;
+  const { ms, last: run, all } = await timed(runs, () => runPlan(options));
   return {
     ms,
-    programMs: run.timings.programMs,
-    policyMs: run.timings.policyMs,
+    programMs: median(all.map(({ timings }) => timings.programMs)),
+    policyMs: median(all.map(({ timings }) => timings.policyMs)),
     registered: run.registered,
     lookups: run.invokes.filter((invoke) =>
       (PERMISSION_LOOKUP_TOKENS as readonly string[]).includes(invoke.token),
@@ -165,7 +176,7 @@ async function registerTyped(registrations: readonly Registration[]): Promise<nu
   return runtime.resources.length;
 }
 
-async function childTyped(root: string, policyConfig: string): Promise<ChildResult> {
+async function childTyped(root: string, policyConfig: string, runs: number): Promise<ChildResult> {
   const { runPlan, repositoryPack, withoutStackTraces } = await import("../plan/run.js");
   const pack = await repositoryPack();
   // The plan itself, untimed, for the registrations to replay (and the same modules loaded).
@@ -179,9 +190,7 @@ async function childTyped(root: string, policyConfig: string): Promise<ChildResu
   const inputs = registrations.map((registration) => ({ ...registration, inputs: registration.inputs }));
   await withoutStackTraces(() => registerTyped(inputs)); // untimed warm-up at the measured size
   const baseRssMb = mib(process.memoryUsage().rss);
-  const start = performance.now();
-  const registered = await withoutStackTraces(() => registerTyped(inputs));
-  const ms = performance.now() - start;
+  const { ms, last: registered } = await timed(runs, () => withoutStackTraces(() => registerTyped(inputs)));
   return { ms, registered, peakRssMb: mib(process.resourceUsage().maxRSS * 1024), baseRssMb };
 }
 
@@ -204,7 +213,7 @@ async function registerBare(count: number): Promise<number> {
   return runtime.resources.length;
 }
 
-async function childBare(count: number): Promise<ChildResult> {
+async function childBare(count: number, runs: number): Promise<ChildResult> {
   const { repositoryPack, withoutStackTraces } = await import("../plan/run.js");
   // The same modules as the plan child, and the same runtime conditions: the plan runs without
   // stack traces (tools/plan/run.ts), so the floor does too.
@@ -212,9 +221,7 @@ async function childBare(count: number): Promise<ChildResult> {
   await repositoryPack();
   await withoutStackTraces(() => registerBare(count)); // untimed warm-up at the measured size
   const baseRssMb = mib(process.memoryUsage().rss);
-  const start = performance.now();
-  const registered = await withoutStackTraces(() => registerBare(count));
-  const ms = performance.now() - start;
+  const { ms, last: registered } = await timed(runs, () => withoutStackTraces(() => registerBare(count)));
   return { ms, registered, peakRssMb: mib(process.resourceUsage().maxRSS * 1024), baseRssMb };
 }
 
@@ -346,37 +353,53 @@ async function coldStart(repeat: number): Promise<ColdStart> {
   return { requireMs: median(requires), planMs: median(plans) };
 }
 
+/** A bad option: reported as its message alone, exit 2. */
+class UsageError extends Error {}
+
 async function parent(argv: readonly string[]): Promise<void> {
   const { values } = parseArgs({
     args: [...argv],
     options: {
       sizes: { type: "string", default: "1,10,100,1000" },
       repeat: { type: "string", default: "3" },
+      runs: { type: "string", default: "7" },
       json: { type: "boolean", default: false },
     },
   });
   const sizes = values.sizes.split(",").map(Number);
+  for (const [option, numbers] of [
+    ["--sizes", sizes],
+    ["--repeat", [Number(values.repeat)]],
+    ["--runs", [Number(values.runs)]],
+  ] as const) {
+    if (!numbers.every((value) => Number.isInteger(value) && value > 0)) {
+      throw new UsageError(
+        `${option} takes positive whole numbers (got "${values[option.slice(2) as "sizes"]}")`,
+      );
+    }
+  }
   const repeat = Number(values.repeat);
+  const runs = values.runs;
   const figures: SizeFigures[] = [];
   for (const zones of sizes) {
     const { root, policyConfig } = generateStack(zones);
     try {
-      const runs: { plan: ChildResult[]; typed: ChildResult[]; bare: ChildResult[] } = {
+      const results: { plan: ChildResult[]; typed: ChildResult[]; bare: ChildResult[] } = {
         plan: [],
         typed: [],
         bare: [],
       };
       for (let run = 0; run < repeat; run++) {
-        const plan = await runChild(["plan", root, policyConfig]);
-        runs.plan.push(plan);
-        runs.typed.push(await runChild(["typed", root, policyConfig]));
-        runs.bare.push(await runChild(["bare", String(plan.registered)]));
+        const plan = await runChild(["plan", runs, root, policyConfig]);
+        results.plan.push(plan);
+        results.typed.push(await runChild(["typed", runs, root, policyConfig]));
+        results.bare.push(await runChild(["bare", runs, String(plan.registered)]));
       }
       figures.push({
         zones,
-        plan: medianResult(runs.plan),
-        typed: medianResult(runs.typed),
-        bare: medianResult(runs.bare),
+        plan: medianResult(results.plan),
+        typed: medianResult(results.typed),
+        bare: medianResult(results.bare),
       });
       if (!values.json) process.stderr.write(`  measured ${zones} zone(s)\n`);
     } finally {
@@ -391,7 +414,7 @@ async function parent(argv: readonly string[]): Promise<void> {
 
   const out: string[] = [];
   out.push(
-    `Offline plan benchmark (median of ${repeat} fresh child processes per figure; node ${process.version}; load average ${loadavg()
+    `Offline plan benchmark (median of ${repeat} fresh child processes per figure, each the median of ${runs} timed runs; node ${process.version}; load average ${loadavg()
       .map((load) => fixed(load, 2))
       .join(" ")})`,
   );
@@ -427,18 +450,24 @@ async function parent(argv: readonly string[]): Promise<void> {
 }
 
 async function child(argv: readonly string[]): Promise<void> {
-  const [mode, ...rest] = argv;
+  const [mode, runsText, ...rest] = argv;
+  const runs = Number(runsText);
   const result =
     mode === "plan"
-      ? await childPlan(rest[0]!, rest[1]!)
+      ? await childPlan(rest[0]!, rest[1]!, runs)
       : mode === "typed"
-        ? await childTyped(rest[0]!, rest[1]!)
-        : await childBare(Number(rest[0]));
+        ? await childTyped(rest[0]!, rest[1]!, runs)
+        : await childBare(Number(rest[0]), runs);
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
 const argv = process.argv.slice(2);
 (argv[0] === "--child" ? child(argv.slice(1)) : parent(argv)).catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    process.stderr.write(`bench: ${error.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
   process.stderr.write(`bench: ${(error as Error).stack ?? String(error)}\n`);
   process.exitCode = 1;
 });
