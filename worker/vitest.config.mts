@@ -44,5 +44,10 @@ export default defineProject({
     dir: repoRoot,
     include: ["tests/worker/**/*.test.ts"],
     testTimeout: 15_000,
+    // One workerd for all the files instead of one started and disposed of per file (10.1 -> 6.4 s
+    // for the project). The files share its KV and rate limiters: each test uses keys of its own
+    // (fresh client addresses, the config document deleted in a finally), and the files pass in any
+    // order (--sequence.shuffle).
+    isolate: false,
   },
 });
