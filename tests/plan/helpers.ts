@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import Ajv2020 from "ajv/dist/2020";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect, vi } from "vitest";
 
 import { main } from "../../tools/plan/main";
 import type { PlanDocument } from "../../tools/plan/report";
@@ -31,6 +31,32 @@ export async function runCli(argv: readonly string[]): Promise<CliRun> {
     stderr: (text) => (stderr += text),
   });
   return { code, stdout, stderr };
+}
+
+/**
+ * For one test file: the CLI loaded afresh over `modulePath` (a path from tests/plan) with the
+ * exports `replace` returns swapped in. The test workers share their modules between files, so the
+ * registry is reset before the CLI is imported and again, the replacement removed, after the file.
+ * `cli.runCli` is set in beforeAll.
+ */
+export function cliOverReplacedModule<Module extends object>(
+  modulePath: string,
+  replace: (original: Module) => Partial<Module>,
+): { runCli: typeof runCli } {
+  const cli = { runCli };
+  beforeAll(async () => {
+    vi.resetModules();
+    vi.doMock(modulePath, async (importOriginal) => {
+      const original = await importOriginal<Module>();
+      return { ...original, ...replace(original) };
+    });
+    cli.runCli = ((await import("./helpers.js")) as { runCli: typeof runCli }).runCli;
+  });
+  afterAll(() => {
+    vi.doUnmock(modulePath);
+    vi.resetModules();
+  });
+  return cli;
 }
 
 /** The committed stack file's text. */

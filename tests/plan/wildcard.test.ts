@@ -4,28 +4,25 @@
  * file swaps the one function that writes a token policy's resources for one that widens the account
  * grant to com.cloudflare.api.account.*; the policies read resources with the real module.
  */
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 
-import { jsonOutput, NOW, onlyOf, runCli, TYPES } from "./helpers";
+import type * as Resources from "../../policies/lib/resources";
+import { cliOverReplacedModule, jsonOutput, NOW, onlyOf, TYPES } from "./helpers";
 
 const WILDCARD = "com.cloudflare.api.account.*";
 
-vi.mock("../../policies/lib/resources", async (importOriginal) => {
-  const original = await importOriginal<typeof import("../../policies/lib/resources")>();
-  return {
-    ...original,
-    resourcesJson: (resources: readonly string[]) =>
-      original.resourcesJson(
-        resources.map((resource) =>
-          resource.startsWith("com.cloudflare.api.account.zone.") ? resource : "com.cloudflare.api.account.*",
-        ),
+const cli = cliOverReplacedModule<typeof Resources>("../../policies/lib/resources", (original) => ({
+  resourcesJson: (resources: readonly string[]) =>
+    original.resourcesJson(
+      resources.map((resource) =>
+        resource.startsWith("com.cloudflare.api.account.zone.") ? resource : WILDCARD,
       ),
-  };
-});
+    ),
+}));
 
 describe("a wildcard deploy token", () => {
   it("exits 1 with a mandatory violation of the wildcard policy", async () => {
-    const run = await runCli(["--stack", "dev", "--json", "--now", NOW]);
+    const run = await cli.runCli(["--stack", "dev", "--json", "--now", NOW]);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(1);
     const document = jsonOutput(run);
@@ -45,7 +42,7 @@ describe("a wildcard deploy token", () => {
     expect(wildcard[0]!.message).toContain(`on ${WILDCARD}, every account the token's owner can reach`);
     expect(wildcard[0]!.remediation).toContain("com.cloudflare.api.account.<account id>");
 
-    const text = await runCli(["--stack", "dev", "--now", NOW]);
+    const text = await cli.runCli(["--stack", "dev", "--now", NOW]);
     expect(text.code).toBe(1);
     expect(text.stdout).toMatch(/\nMandatory violations \(\d+\):\n/);
     expect(text.stdout).toContain(
