@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { DEFAULT_STACK, errorDocument, parseArgs, parseNow, USAGE, UsageError } from "../../tools/plan/main";
 import { DYNAMIC_PROVIDER_PLACEHOLDER, SECRET_LOOKING } from "../../tools/plan/mask";
@@ -22,6 +22,7 @@ import {
   tempRoot,
   TYPES,
   wideLines,
+  type CliRun,
   type JsonPlan,
 } from "./helpers";
 
@@ -183,14 +184,22 @@ describe("usage: exit 0 for --help; exit 2 for bad arguments, as JSON on stdout 
 });
 
 describe("committed stacks: exit 0, a schema-valid document, a plan that reads at a glance", () => {
+  // Each stack's JSON plan, run once for the file: the tests below read it in any order.
+  const jsonRuns = new Map<string, CliRun>();
   const documents = new Map<string, JsonPlan>();
+  beforeAll(async () => {
+    for (const stack of COMMITTED) {
+      const run = await runCli(["--stack", stack, "--json", "--now", NOW]);
+      jsonRuns.set(stack, run);
+      documents.set(stack, JSON.parse(run.stdout) as JsonPlan);
+    }
+  });
 
-  it.each(COMMITTED)("%s: JSON", async (stack) => {
-    const run = await runCli(["--stack", stack, "--json", "--now", NOW]);
+  it.each(COMMITTED)("%s: JSON", (stack) => {
+    const run = jsonRuns.get(stack)!;
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     const document = jsonOutput(run);
-    documents.set(stack, document);
     expect(document.stack).toBe(stack);
     expect(document.now).toBe(NOW);
     expect(mandatory(document)).toEqual([]);
