@@ -67,8 +67,8 @@ function installedPackages() {
 /**
  * The start cache in `file`: a first line holding the sha256 of the rest, a JSON line
  * `{installed, resolutions: {"<parent dir>\0<request>": file}, entries: [[module, source hash,
- * offset, length, import() sites]]}`, then the modules' cached data. Resolutions made under other installed
- * packages are dropped. Empty when the file is missing, truncated or corrupt.
+ * offset, length, import() sites]]}`, then the modules' cached data. Resolutions made under other
+ * installed packages are dropped. Empty when the file is missing, truncated or corrupt.
  */
 function readStartCache(file, installed) {
   const empty = { resolutions: new Map(), entries: new Map() };
