@@ -193,9 +193,7 @@ export async function bundleWorker(entry: string = WORKER_ENTRY): Promise<Worker
     builds.set(entry, stored);
     return { ...stored.bundle };
   }
-  // Loaded only to build: a plan whose Worker is unchanged never starts esbuild. Required, not
-  // import()ed: the tools' start cache leaves a module that calls import() uncached
-  // (tools/shared/launch-cache.cjs), and this one is in every tool's bundle.
+  // Loaded only to build: a plan whose Worker is unchanged never loads esbuild.
   const { build } = createRequire(__filename)("esbuild") as typeof import("esbuild");
   const result = await build({ ...BUILD_OPTIONS, entryPoints: [entry] });
   const output = result.outputFiles.find((file) => file.path.endsWith(`/${WORKER_MAIN_MODULE}`));

@@ -19,6 +19,7 @@ import type {
 import * as analyzerproto from "@pulumi/pulumi/proto/analyzer_pb";
 import { Struct, Value, type JavaScriptValue } from "google-protobuf/google/protobuf/struct_pb";
 
+import { deepFreeze } from "../shared/deep-freeze";
 import { policyHandlers, withPulumiTypeOf, type AnalyzerRpc } from "../shared/pulumi-adapter";
 import {
   ENFORCEMENT_LEVELS,
@@ -112,14 +113,6 @@ class ReadOnceStruct extends Struct {
   override toJavaScript(): Record<string, JavaScriptValue> {
     return (this.#javaScript ??= deepFreeze(super.toJavaScript()));
   }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
-    for (const inner of Object.values(value)) deepFreeze(inner);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 function struct(value: Record<string, unknown>): Struct {

@@ -12,6 +12,7 @@ import { CST, isScalar, Lexer, parse, Schema, YAMLParseError, type ScalarTag } f
 
 import { looksSecret } from "../../lib/quote-value";
 import { escapeControl } from "../../lib/text";
+import { deepFreeze } from "./deep-freeze";
 import { closestNames } from "../../policies/lib/permission-catalog";
 import { secretWordsInName } from "../../policies/lib/secret-patterns";
 
@@ -162,10 +163,11 @@ const EMPTY_FLOW: Readonly<Record<string, string>> = {
 /**
  * Whether `text` is plain block YAML: block mappings and sequences of scalars, comments, and `{}` or
  * `[]` alone; no flow content, anchors, aliases, tags, explicit keys, directives, document markers,
- * merge keys, `__proto__`, a carriage return alone, or a line long enough for `yaml`'s 1024-character key limit. On such text
- * js-yaml with CORE_SCALARS and `yaml` agree: the same value, or both refuse it (no difference in
- * 360,000 random mutations of the repository's stack files; tests/shared/stack-file-yaml.test.ts
- * keeps the known differences and a sample of mutations). `yaml`'s lexer, its cheap first stage, tells.
+ * merge keys, `__proto__`, a carriage return alone, or a line long enough for `yaml`'s 1024-character
+ * key limit. On such text js-yaml with CORE_SCALARS and `yaml` agree: the same value, or both refuse
+ * it (no difference in 360,000 random mutations of the repository's stack files;
+ * tests/shared/stack-file-yaml.test.ts keeps the known differences and a sample of mutations).
+ * `yaml`'s lexer, its cheap first stage, tells.
  */
 function isPlainBlockYaml(text: string): boolean {
   if (/^.{1025}|^(?:---|\.\.\.)|<<|__proto__|\r(?!\n)/m.test(text)) return false;
@@ -218,14 +220,6 @@ export function parseYaml(text: string): unknown {
     }
   }
   return parse(text);
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
-    for (const inner of Object.values(value)) deepFreeze(inner);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 /**
