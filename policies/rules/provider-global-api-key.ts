@@ -1,5 +1,6 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 
+import { onlyFor } from "../lib/applicability";
 import { joinWords } from "../lib/policy-config";
 import { CLOUDFLARE_PROVIDER_TYPE } from "../lib/resource-types";
 
@@ -17,19 +18,20 @@ export const providerGlobalApiKey: ResourceValidationPolicy = {
     "Create a scoped API token and configure it with pulumi config set --secret cloudflare:apiToken <token>; " +
     "remove cloudflare:apiKey, cloudflare:email and cloudflare:apiUserServiceKey (pulumi config rm ...).",
   configSchema: { properties: {} },
-  validateResource: (args, reportViolation) => {
-    if (args.type !== CLOUDFLARE_PROVIDER_TYPE) {
-      args.notApplicable(`Policy only applies to the Cloudflare provider (${CLOUDFLARE_PROVIDER_TYPE})`);
-    }
-    const props = args.props;
-    const used = ["apiKey", "email", "apiUserServiceKey"].filter((key) => present(props[key]));
-    // email alone is harmless; it only matters next to a key.
-    if (!present(props["apiKey"]) && !present(props["apiUserServiceKey"])) return;
-    const configKeys = used.map((key) => `cloudflare:${key}`);
-    reportViolation(
-      `The Cloudflare provider is configured with ${joinWords(used)} instead of a scoped API token. Run ` +
-        `pulumi config set --secret cloudflare:apiToken <token> and remove ${joinWords(configKeys)} ` +
-        `(pulumi config rm ${configKeys.join(" ")}).`,
-    );
-  },
+  validateResource: onlyFor(
+    [CLOUDFLARE_PROVIDER_TYPE],
+    `Policy only applies to the Cloudflare provider (${CLOUDFLARE_PROVIDER_TYPE})`,
+    (args, reportViolation) => {
+      const props = args.props;
+      const used = ["apiKey", "email", "apiUserServiceKey"].filter((key) => present(props[key]));
+      // email alone is harmless; it only matters next to a key.
+      if (!present(props["apiKey"]) && !present(props["apiUserServiceKey"])) return;
+      const configKeys = used.map((key) => `cloudflare:${key}`);
+      reportViolation(
+        `The Cloudflare provider is configured with ${joinWords(used)} instead of a scoped API token. Run ` +
+          `pulumi config set --secret cloudflare:apiToken <token> and remove ${joinWords(configKeys)} ` +
+          `(pulumi config rm ${configKeys.join(" ")}).`,
+      );
+    },
+  ),
 };

@@ -4,8 +4,9 @@
  */
 import type { ReportViolation, ResourceValidation, ResourceValidationArgs } from "@pulumi/policy";
 
+import { onlyFor } from "../lib/applicability";
 import { PolicyConfigError } from "../lib/policy-config";
-import { isTokenType, TOKEN_TYPES } from "../lib/resource-types";
+import { TOKEN_TYPES } from "../lib/resource-types";
 import { DAY_MS } from "../lib/rotation";
 
 /** Why a token policy does not apply to a resource (reported to the engine as "not applicable"). */
@@ -19,15 +20,17 @@ export type TokenValidation = (
 
 /**
  * A resource validation that runs `check` on `ApiToken` and `AccountToken` resources and marks
- * the policy not applicable to every other type, as the SDK's own `validateResourceOfType` does.
- * `props` is the SDK's unknown-checking proxy: reading an unknown value throws the SDK's
- * UnknownValueError, which the SDK reports as "can't run policy ... during preview".
+ * the policy not applicable to every other type, as the SDK's own `validateResourceOfType` does
+ * (declared with onlyFor, so a driver can skip the other types). `props` is the SDK's
+ * unknown-checking proxy: reading an unknown value throws the SDK's UnknownValueError, which the
+ * SDK reports as "can't run policy ... during preview".
  */
 export function validateTokens(check: TokenValidation): ResourceValidation {
-  return reportingConfigErrors((args, reportViolation) => {
-    if (!isTokenType(args.type)) args.notApplicable(NOT_A_TOKEN);
-    check(args.props, args, reportViolation);
-  });
+  return onlyFor(
+    TOKEN_TYPES,
+    NOT_A_TOKEN,
+    reportingConfigErrors((args, reportViolation) => check(args.props, args, reportViolation)),
+  );
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 
+import { onlyFor } from "../lib/applicability";
 import { joinWords, NUMBER_BOUNDS, readPolicyConfig } from "../lib/policy-config";
 import { SCRIPT_TYPES } from "../lib/resource-types";
 import { secretValueKind, secretWordsInName } from "../lib/secret-patterns";
@@ -51,11 +52,10 @@ export const workerPlaintextSecrets: ResourceValidationPolicy = {
       },
     },
   },
-  validateResource: reportingConfigErrors(
-    (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
-      if (!SCRIPT_TYPES.includes(args.type)) {
-        args.notApplicable(`Policy only applies to Worker scripts (${SCRIPT_TYPES.join(", ")})`);
-      }
+  validateResource: onlyFor(
+    SCRIPT_TYPES,
+    `Policy only applies to Worker scripts (${SCRIPT_TYPES.join(", ")})`,
+    reportingConfigErrors((args: ResourceValidationArgs, reportViolation: ReportViolation) => {
       const config = readPolicyConfig(args, PLAINTEXT_SECRETS_DEFAULTS);
       const bindings: unknown = args.props["bindings"];
       if (!Array.isArray(bindings)) return;
@@ -76,6 +76,6 @@ export const workerPlaintextSecrets: ResourceValidationPolicy = {
             `Pulumi secret, or list "${name}" in allowedPlainTextNames if it is not a secret.`,
         );
       }
-    },
+    }),
   ),
 };

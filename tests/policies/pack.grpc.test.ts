@@ -22,6 +22,7 @@ import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 
+import { ACCOUNT_TOKEN_TYPE } from "../../policies/lib/resource-types";
 import { policies } from "../../policies/rules";
 import {
   ACCOUNT,
@@ -34,6 +35,7 @@ import {
 } from "./fixtures";
 import {
   analyzeRequest,
+  analyzeResource,
   analyzeStackRequest,
   configureRequest,
   loadConfig,
@@ -170,6 +172,24 @@ describe("the policy pack over the analyzer gRPC interface", () => {
         "to the CIDRs your CI egresses from (scoped-edge:tokenAllowedIps).",
     );
     expect(diagnostics[0]!.message.startsWith(`${policies[0]!.description}\n`)).toBe(true);
+  });
+
+  it("Analyze answers each resource of a stack exactly as the plan's in-process driver does, not-applicable entries included", async () => {
+    // The driver answers "not applicable" for a type a policy declares it does not cover without
+    // calling the policy (policies/lib/applicability.ts); the pack, run as the CLI runs it, calls
+    // every policy. The token's time policies judge by different clocks here (this process pins
+    // one), so for it only the not-applicable entries are compared.
+    await unary<Empty>((cb) => client.configure(configureRequest(policies, loadConfig("dev")), cb));
+    for (const resource of devStack()) {
+      const overGrpc = readResponse(
+        await unary<analyzerpb.AnalyzeResponse>((cb) => client.analyze(analyzeRequest(resource), cb)),
+      );
+      const inProcess = await analyzeResource(policies, resource, { config: loadConfig("dev") });
+      expect(overGrpc.notApplicable.length).toBeGreaterThan(0);
+      if (resource.type === ACCOUNT_TOKEN_TYPE)
+        expect(inProcess.notApplicable).toEqual(overGrpc.notApplicable);
+      else expect(inProcess).toEqual(overGrpc);
+    }
   });
 
   it("AnalyzeStack runs the derived least-privilege stack policy; configured scope ids narrow the zero-config scope", async () => {

@@ -19,6 +19,7 @@ import type {
 import * as analyzerproto from "@pulumi/pulumi/proto/analyzer_pb";
 import { Struct, Value, type JavaScriptValue } from "google-protobuf/google/protobuf/struct_pb";
 
+import { applicabilityOf } from "../../policies/lib/applicability";
 import { deepFreeze } from "../shared/deep-freeze";
 import { policyHandlers, withPulumiTypeOf, type AnalyzerRpc } from "../shared/pulumi-adapter";
 import {
@@ -102,26 +103,64 @@ const PROTO_LEVEL: Record<EnforcementLevel, analyzerproto.EnforcementLevel> = {
 const LEVEL_OF = new Map(ENFORCEMENT_LEVELS.map((level) => [PROTO_LEVEL[level], level]));
 
 /**
- * A Struct that converts itself to JavaScript once. The SDK's handlers read a request's properties
- * (and its provider's) once per policy: each through deserializeProperties, which copies what it
- * reads into fresh objects, so every policy still gets arguments of its own, exactly as before. The
- * shared result is frozen: a reader that wrote to it would fail instead of leaking to the next.
+ * `value` as a Struct holds it: what `Struct.fromJavaScript(value).toJavaScript()` returns (each
+ * object's keys in the Struct map's sorted order), with Value.fromJavaScript's error for anything a
+ * Struct cannot hold (undefined, a function, a hole in an array).
  */
-class ReadOnceStruct extends Struct {
-  #javaScript: Record<string, JavaScriptValue> | undefined;
+function structValue(value: unknown): JavaScriptValue {
+  if (value === null || typeof value === "string" || typeof value === "number" || typeof value === "boolean")
+    return value;
+  if (Array.isArray(value)) {
+    const list: JavaScriptValue[] = [];
+    for (let index = 0; index < value.length; index++) list.push(structValue(value[index]));
+    return list;
+  }
+  if (typeof value === "object") {
+    const keys: string[] = [];
+    // for...in, as Struct.fromJavaScript reads an object.
+    for (const key in value) keys.push(key);
+    keys.sort();
+    const fields: Record<string, JavaScriptValue> = {};
+    for (const key of keys) fields[key] = structValue((value as Record<string, unknown>)[key]);
+    return fields;
+  }
+  throw new Error("Unexpected struct type.");
+}
+
+/**
+ * A request's Struct, built lazily. The SDK's handlers only read a request's properties (and its
+ * provider's) through toJavaScript(), once per policy, each through deserializeProperties, which
+ * copies what it reads: so the JavaScript form is computed once, frozen (a reader that wrote to it
+ * would fail instead of leaking to the next) and shared. The protobuf fields, which cost more than
+ * the rest of a request together, are built only when something reads them (getFieldsMap: the
+ * binary serializer on the gRPC path, toObject).
+ */
+class LazyStruct extends Struct {
+  readonly #javaScript: Record<string, JavaScriptValue>;
+  #built = false;
+
+  constructor(value: Record<string, unknown>) {
+    super();
+    this.#javaScript = deepFreeze(structValue(value) as Record<string, JavaScriptValue>);
+  }
+
+  // Once built, the map exists, so the serializer's getFieldsMap(true) (no lazy create) gets it too.
+  override getFieldsMap(): ReturnType<Struct["getFieldsMap"]> {
+    if (!this.#built) {
+      this.#built = true;
+      const fields = super.getFieldsMap();
+      for (const [key, inner] of Object.entries(this.#javaScript))
+        fields.set(key, Value.fromJavaScript(inner));
+    }
+    return super.getFieldsMap();
+  }
 
   override toJavaScript(): Record<string, JavaScriptValue> {
-    return (this.#javaScript ??= deepFreeze(super.toJavaScript()));
+    return this.#javaScript;
   }
 }
 
-function struct(value: Record<string, unknown>): Struct {
-  const message = new ReadOnceStruct();
-  const fields = message.getFieldsMap();
-  for (const [key, inner] of Object.entries(value))
-    fields.set(key, Value.fromJavaScript(inner as JavaScriptValue));
-  return message;
-}
+const struct = (value: Record<string, unknown>): Struct => new LazyStruct(value);
 
 /** The ConfigureAnalyzerRequest the CLI sends with a reconciled policy pack config. */
 export function configureRequest(config: ReconciledPolicyConfig): analyzerproto.ConfigureAnalyzerRequest {
@@ -302,6 +341,59 @@ export interface PolicyAnalyzer {
   analyzeStack(resources: readonly AnalyzerResourceInput[]): Promise<AnalyzerResult>;
 }
 
+/** A resource policy's place in the pack, skipped for a type its validation declares it does not cover. */
+interface Skipped {
+  readonly index: number;
+  readonly policyName: string;
+  readonly reason: string;
+}
+
+/**
+ * What Analyze runs for resources of one type: the SDK's handler over the pack's policies, less
+ * those whose one validation declares, with onlyFor (policies/lib/applicability.ts), that it covers
+ * other types only; in their place the answer the SDK gets when it calls them: not applicable, with
+ * the declared reason. This is the SDK's own fast path for validateResourceOfType's `__pulumiType`,
+ * for a declared set of types. A disabled policy stays with the SDK, which skips it silently.
+ */
+function analysisFor(
+  type: string,
+  policies: readonly Policy[],
+  served: Policies,
+  makeRpc: (policies: Policies) => AnalyzerRpc<analyzerproto.AnalyzeRequest>,
+  packEnforcementLevel: EnforcementLevel,
+): { rpc: AnalyzerRpc<analyzerproto.AnalyzeRequest>; skipped: readonly Skipped[] } {
+  const kept: Policy[] = [];
+  const skipped: Skipped[] = [];
+  served.forEach((policy, index) => {
+    const declared = policies[index] as Partial<ResourceValidationPolicy>;
+    const applicability =
+      typeof declared.validateResource === "function"
+        ? applicabilityOf(declared.validateResource)
+        : undefined;
+    const level = policy.enforcementLevel ?? packEnforcementLevel;
+    if (applicability !== undefined && level !== "disabled" && !applicability.types.includes(type)) {
+      skipped.push({ index, policyName: policy.name, reason: applicability.reason });
+    } else kept.push(policy);
+  });
+  return { rpc: makeRpc(kept), skipped };
+}
+
+/** `result` with `skipped`'s answers merged in, in policy order, as the SDK lists them. */
+function withSkipped(
+  result: AnalyzerResult,
+  skipped: readonly Skipped[],
+  order: ReadonlyMap<string, number>,
+) {
+  if (skipped.length === 0) return result;
+  const notApplicable = [
+    ...result.notApplicable.map((entry) => ({ entry, index: order.get(entry.policyName) ?? -1 })),
+    ...skipped.map(({ index, policyName, reason }) => ({ entry: { policyName, reason }, index })),
+  ]
+    .sort((a, b) => a.index - b.index)
+    .map(({ entry }) => entry);
+  return { diagnostics: result.diagnostics, notApplicable };
+}
+
 /** The pack `packName`@`packVersion` serving `policies`, in process. */
 export function createAnalyzer(
   packName: string,
@@ -311,16 +403,25 @@ export function createAnalyzer(
 ): PolicyAnalyzer {
   const handlers = policyHandlers();
   const providerStructs: ProviderStructs = new WeakMap();
+  const order = new Map(policies.map((policy, index) => [policy.name, index]));
   let served: Policies = [...policies];
+  let byType = new Map<string, ReturnType<typeof analysisFor>>();
+  const makeRpc = (subset: Policies) =>
+    handlers.makeAnalyzeRpcFun(packName, packVersion, packEnforcementLevel, subset);
   return {
     configure(config) {
       served = configured(policies, configureRequest(config));
+      byType = new Map();
     },
-    analyze: (resource) =>
-      call(
-        handlers.makeAnalyzeRpcFun(packName, packVersion, packEnforcementLevel, served),
-        analyzeRequest(resource, providerStructs),
-      ),
+    analyze: async (resource) => {
+      let analysis = byType.get(resource.type);
+      if (analysis === undefined) {
+        analysis = analysisFor(resource.type, policies, served, makeRpc, packEnforcementLevel);
+        byType.set(resource.type, analysis);
+      }
+      const result = await call(analysis.rpc, analyzeRequest(resource, providerStructs));
+      return withSkipped(result, analysis.skipped, order);
+    },
     analyzeStack: (resources) =>
       call(
         handlers.makeAnalyzeStackRpcFun(packName, packVersion, packEnforcementLevel, served),
