@@ -92,16 +92,26 @@ const mib = (bytes: number) => Math.round((bytes / (1024 * 1024)) * 10) / 10;
 
 // ---- children ----------------------------------------------------------------------------------
 
-/** The median of `runs` timed calls of `work`, and the last call's result. */
-async function timed<T>(runs: number, work: () => Promise<T>): Promise<{ ms: number; last: T; all: T[] }> {
+/**
+ * The median of `runs` timed calls of `work`, the last call's result, and `keep` of each call's (only
+ * that is held between calls: results kept whole would grow the heap, and the GC's work, run by run).
+ */
+async function timed<T, K = undefined>(
+  runs: number,
+  work: () => Promise<T>,
+  keep: (result: T) => K = () => undefined as K,
+): Promise<{ ms: number; last: T; kept: K[] }> {
   const times: number[] = [];
-  const all: T[] = [];
+  const kept: K[] = [];
+  let last: T | undefined;
   for (let run = 0; run < runs; run++) {
+    last = undefined;
     const start = performance.now();
-    all.push(await work());
+    last = await work();
     times.push(performance.now() - start);
+    kept.push(keep(last));
   }
-  return { ms: median(times), last: all[all.length - 1]!, all };
+  return { ms: median(times), last: last!, kept };
 }
 
 async function childPlan(root: string, policyConfig: string, runs: number): Promise<ChildResult> {
@@ -110,11 +120,19 @@ async function childPlan(root: string, policyConfig: string, runs: number): Prom
   const options = { root, stack: STACK, now: new Date(NOW), policyConfigFile: policyConfig, pack };
   await runPlan(options); // untimed warm-up at the measured size
   const baseRssMb = mib(process.memoryUsage().rss);
-  const { ms, last: run, all } = await timed(runs, () => runPlan(options));
+  const {
+    ms,
+    last: run,
+    kept,
+  } = await timed(
+    runs,
+    () => runPlan(options),
+    ({ timings }) => timings,
+  );
   return {
     ms,
-    programMs: median(all.map(({ timings }) => timings.programMs)),
-    policyMs: median(all.map(({ timings }) => timings.policyMs)),
+    programMs: median(kept.map((timings) => timings.programMs)),
+    policyMs: median(kept.map((timings) => timings.policyMs)),
     registered: run.registered,
     lookups: run.invokes.filter((invoke) =>
       (PERMISSION_LOOKUP_TOKENS as readonly string[]).includes(invoke.token),
