@@ -1,16 +1,19 @@
 /**
- * npm run bench [-- --sizes 1,10,100,1000] [--repeat 3] [--runs 7] [--json]
+ * npm run bench [-- --sizes 1,10,100,1000] [--repeat 3] [--runs 7] [--warmup 1000] [--json]
  *
  * The offline plan at scale. For each size it generates a stack of N zones (a route each, plus the
  * Worker, KV namespace, deploy token and GitHub secret and variables), then measures, each in a fresh
- * child process so peak memory is per run, after an untimed warm-up run at the same size, the median
- * of --runs timed runs (at 1 zone one run swings from 21 to 60 ms, by where the GCs fall):
+ * child process so peak memory is per run, after untimed warm-up runs at the same size (at least 3
+ * and --warmup ms), the median of --runs timed runs (at 1 zone one run swings from 21 to 60 ms, by
+ * where the GCs fall):
  *   plan  - the full offline plan (stack file, config validation, program, every policy), runPlan;
  *   typed - the typed floor: the plan's own registrations (same types, names, inputs and parents)
  *           replayed through the provider SDKs' resource classes under the same mock runtime, with
  *           no project code: no config, no validation, no components' logic, no policies;
  *   bare  - the bare floor: as many registrations of an input-less resource.
- * All children load the same modules before timing and run without stack traces, as the plan does.
+ * Each child runs as the plan runs under `npm run plan`: through the tools' launcher, its code one
+ * esbuild bundle under plain node (tools/bench/plan-child.ts). All children load the same modules
+ * before timing and run without stack traces, as the plan does.
  * Then cold start, as processes: `npm run plan -- --stack dev` against `node -e
  * 'require("@pulumi/pulumi")'`, interleaved, median of --repeat. It prints figures; it is not a test.
  * Targets: plan <= 1.5x typed at every size; cold start <= 1.5x require; one permission-group lookup
@@ -22,31 +25,15 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 
-import type { CustomResourceOptions, Inputs } from "@pulumi/pulumi";
 import { stringify } from "yaml";
 
-import { PERMISSION_LOOKUP_TOKENS } from "../shared/offline-runtime";
+import { median, PROJECT, STACK, type ChildResult } from "./plan-child";
 
 const REPO_ROOT = join(__dirname, "..", "..");
-const PROJECT = "scoped-edge";
+/** Each child starts as `npm run plan` does: the entry bundled and run under plain node. */
+const LAUNCHER = join(REPO_ROOT, "tools", "shared", "launch.cjs");
+const CHILD_ENTRY = join(__dirname, "plan-child.ts");
 const ACCOUNT_ID = "5f1a0c2e9b7d4a3c8e6f1b2d3c4a5e6f";
-const NOW = "2026-11-23T12:00:00Z";
-const STACK = "bench";
-
-interface ChildResult {
-  readonly ms: number;
-  readonly programMs?: number;
-  readonly policyMs?: number;
-  readonly registered: number;
-  readonly lookups?: number;
-  readonly invokes?: number;
-  readonly violations?: number;
-  readonly mandatory?: number;
-  /** Peak resident set size of the child, MiB. */
-  readonly peakRssMb: number;
-  /** Resident set size after the modules were loaded, before the timed run, MiB. */
-  readonly baseRssMb: number;
-}
 
 const zoneId = (index: number) => (0xd0000000 + index).toString(16).padStart(32, "0").replace(/^0/, "7");
 
@@ -88,166 +75,11 @@ function generateStack(zones: number): { root: string; policyConfig: string } {
   return { root, policyConfig: policyConfigFile };
 }
 
-const mib = (bytes: number) => Math.round((bytes / (1024 * 1024)) * 10) / 10;
-
-// ---- children ----------------------------------------------------------------------------------
-
-/**
- * The median of `runs` timed calls of `work`, the last call's result, and `keep` of each call's (only
- * that is held between calls: results kept whole would grow the heap, and the GC's work, run by run).
- */
-async function timed<T, K = undefined>(
-  runs: number,
-  work: () => Promise<T>,
-  keep: (result: T) => K = () => undefined as K,
-): Promise<{ ms: number; last: T; kept: K[] }> {
-  const times: number[] = [];
-  const kept: K[] = [];
-  let last: T | undefined;
-  for (let run = 0; run < runs; run++) {
-    last = undefined;
-    const start = performance.now();
-    last = await work();
-    times.push(performance.now() - start);
-    kept.push(keep(last));
-  }
-  return { ms: median(times), last: last!, kept };
-}
-
-async function childPlan(root: string, policyConfig: string, runs: number): Promise<ChildResult> {
-  const { runPlan, repositoryPack } = await import("../plan/run.js");
-  const pack = await repositoryPack();
-  const options = { root, stack: STACK, now: new Date(NOW), policyConfigFile: policyConfig, pack };
-  await runPlan(options); // untimed warm-up at the measured size
-  const baseRssMb = mib(process.memoryUsage().rss);
-  const {
-    ms,
-    last: run,
-    kept,
-  } = await timed(
-    runs,
-    () => runPlan(options),
-    ({ timings }) => timings,
-  );
-  return {
-    ms,
-    programMs: median(kept.map((timings) => timings.programMs)),
-    policyMs: median(kept.map((timings) => timings.policyMs)),
-    registered: run.registered,
-    lookups: run.invokes.filter((invoke) =>
-      (PERMISSION_LOOKUP_TOKENS as readonly string[]).includes(invoke.token),
-    ).length,
-    invokes: run.invokes.length,
-    violations: run.report.violations.length,
-    mandatory: run.report.violations.filter((violation) => violation.level === "mandatory").length,
-    peakRssMb: mib(process.resourceUsage().maxRSS * 1024),
-    baseRssMb,
-  };
-}
-
-type Registration = import("../shared/offline-runtime.js").RegisteredResource;
-
-/**
- * The typed floor's work: `registrations` replayed through the SDKs, each custom resource with its
- * provider package's own class (`cloudflare:index/workersScript:WorkersScript` ->
- * `require("@pulumi/cloudflare").WorkersScript`), each component as a ComponentResource, under the
- * same parents; the root Stack is runProgram's own.
- */
-async function registerTyped(registrations: readonly Registration[]): Promise<number> {
-  const pulumi = await import("@pulumi/pulumi");
-  const { runProgram, startOfflineRuntime } = await import("../shared/offline-runtime.js");
-  type ResourceClass = new (name: string, args: unknown, opts: unknown) => unknown;
-  const classes = new Map<string, ResourceClass>();
-  for (const { type, custom } of registrations) {
-    if (!custom || classes.has(type)) continue;
-    const [pkg, , name] = type.split(":");
-    // A provider package's class where there is one; otherwise (e.g. a dynamic resource) the SDK's
-    // own CustomResource, which is what such a class wraps.
-    const sdk = (await import(`@pulumi/${pkg}`).catch(() => ({}))) as Record<string, ResourceClass>;
-    classes.set(
-      type,
-      sdk[name!] ??
-        (class extends pulumi.CustomResource {
-          constructor(resourceName: string, args: unknown, opts: unknown) {
-            super(type, resourceName, args as Inputs, opts as CustomResourceOptions);
-          }
-        } as unknown as ResourceClass),
-    );
-  }
-  const runtime = await startOfflineRuntime({ project: PROJECT, stack: STACK, config: {}, secretKeys: [] });
-  await runProgram(async () => {
-    const byUrn = new Map<string, unknown>();
-    for (const registration of registrations) {
-      if (registration.type === "pulumi:pulumi:Stack") continue;
-      const parent = registration.parent === undefined ? undefined : byUrn.get(registration.parent);
-      const opts = parent === undefined ? {} : { parent };
-      const Class = classes.get(registration.type);
-      byUrn.set(
-        registration.urn,
-        Class === undefined
-          ? new pulumi.ComponentResource(registration.type, registration.name, {}, opts as never)
-          : new Class(registration.name, registration.inputs, opts),
-      );
-    }
-    return {};
-  });
-  return runtime.resources.length;
-}
-
-async function childTyped(root: string, policyConfig: string, runs: number): Promise<ChildResult> {
-  const { runPlan, repositoryPack, withoutStackTraces } = await import("../plan/run.js");
-  const pack = await repositoryPack();
-  // The plan itself, untimed, for the registrations to replay (and the same modules loaded).
-  const { registrations } = await runPlan({
-    root,
-    stack: STACK,
-    now: new Date(NOW),
-    policyConfigFile: policyConfig,
-    pack,
-  });
-  const inputs = registrations.map((registration) => ({ ...registration, inputs: registration.inputs }));
-  await withoutStackTraces(() => registerTyped(inputs)); // untimed warm-up at the measured size
-  const baseRssMb = mib(process.memoryUsage().rss);
-  const { ms, last: registered } = await timed(runs, () => withoutStackTraces(() => registerTyped(inputs)));
-  return { ms, registered, peakRssMb: mib(process.resourceUsage().maxRSS * 1024), baseRssMb };
-}
-
-/** `count` registrations (the root Stack included) of a resource with no inputs, nothing else. */
-async function registerBare(count: number): Promise<number> {
-  const pulumi = await import("@pulumi/pulumi");
-  const { runProgram, startOfflineRuntime } = await import("../shared/offline-runtime.js");
-  // CustomResource is abstract in the SDK's types; a bare subclass adds nothing to register.
-  class Bare extends pulumi.CustomResource {
-    constructor(name: string) {
-      super("bench:index:Bare", name, {});
-    }
-  }
-  const runtime = await startOfflineRuntime({ project: PROJECT, stack: STACK, config: {}, secretKeys: [] });
-  await runProgram(async () => {
-    // runProgram registers the root Stack itself.
-    for (let index = 1; index < count; index++) new Bare(`bare-${index}`);
-    return {};
-  });
-  return runtime.resources.length;
-}
-
-async function childBare(count: number, runs: number): Promise<ChildResult> {
-  const { repositoryPack, withoutStackTraces } = await import("../plan/run.js");
-  // The same modules as the plan child, and the same runtime conditions: the plan runs without
-  // stack traces (tools/plan/run.ts), so the floor does too.
-  await import("../../index.js");
-  await repositoryPack();
-  await withoutStackTraces(() => registerBare(count)); // untimed warm-up at the measured size
-  const baseRssMb = mib(process.memoryUsage().rss);
-  const { ms, last: registered } = await timed(runs, () => withoutStackTraces(() => registerBare(count)));
-  return { ms, registered, peakRssMb: mib(process.resourceUsage().maxRSS * 1024), baseRssMb };
-}
-
 // ---- parent ------------------------------------------------------------------------------------
 
 function runChild(args: readonly string[]): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", __filename, "--child", ...args], {
+    const child = spawn(process.execPath, [LAUNCHER, CHILD_ENTRY, ...args], {
       cwd: REPO_ROOT,
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -266,11 +98,6 @@ function runChild(args: readonly string[]): Promise<ChildResult> {
     });
   });
 }
-
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-};
 
 function medianResult(results: readonly ChildResult[]): ChildResult {
   const pick = (key: keyof ChildResult) => {
@@ -381,6 +208,7 @@ async function parent(argv: readonly string[]): Promise<void> {
       sizes: { type: "string", default: "1,10,100,1000" },
       repeat: { type: "string", default: "3" },
       runs: { type: "string", default: "7" },
+      warmup: { type: "string", default: "1000" },
       json: { type: "boolean", default: false },
     },
   });
@@ -389,6 +217,7 @@ async function parent(argv: readonly string[]): Promise<void> {
     ["--sizes", sizes],
     ["--repeat", [Number(values.repeat)]],
     ["--runs", [Number(values.runs)]],
+    ["--warmup", [Number(values.warmup)]],
   ] as const) {
     if (!numbers.every((value) => Number.isInteger(value) && value > 0)) {
       throw new UsageError(
@@ -398,6 +227,7 @@ async function parent(argv: readonly string[]): Promise<void> {
   }
   const repeat = Number(values.repeat);
   const runs = values.runs;
+  const warmup = values.warmup;
   const figures: SizeFigures[] = [];
   for (const zones of sizes) {
     const { root, policyConfig } = generateStack(zones);
@@ -408,10 +238,10 @@ async function parent(argv: readonly string[]): Promise<void> {
         bare: [],
       };
       for (let run = 0; run < repeat; run++) {
-        const plan = await runChild(["plan", runs, root, policyConfig]);
+        const plan = await runChild(["plan", runs, warmup, root, policyConfig]);
         results.plan.push(plan);
-        results.typed.push(await runChild(["typed", runs, root, policyConfig]));
-        results.bare.push(await runChild(["bare", runs, String(plan.registered)]));
+        results.typed.push(await runChild(["typed", runs, warmup, root, policyConfig]));
+        results.bare.push(await runChild(["bare", runs, warmup, String(plan.registered)]));
       }
       figures.push({
         zones,
@@ -432,7 +262,7 @@ async function parent(argv: readonly string[]): Promise<void> {
 
   const out: string[] = [];
   out.push(
-    `Offline plan benchmark (median of ${repeat} fresh child processes per figure, each the median of ${runs} timed runs; node ${process.version}; load average ${loadavg()
+    `Offline plan benchmark (median of ${repeat} fresh child processes per figure, each the median of ${runs} timed runs after ${warmup} ms of warm-up; node ${process.version}; load average ${loadavg()
       .map((load) => fixed(load, 2))
       .join(" ")})`,
   );
@@ -467,20 +297,8 @@ async function parent(argv: readonly string[]): Promise<void> {
   process.stdout.write(`${out.join("\n")}\n`);
 }
 
-async function child(argv: readonly string[]): Promise<void> {
-  const [mode, runsText, ...rest] = argv;
-  const runs = Number(runsText);
-  const result =
-    mode === "plan"
-      ? await childPlan(rest[0]!, rest[1]!, runs)
-      : mode === "typed"
-        ? await childTyped(rest[0]!, rest[1]!, runs)
-        : await childBare(Number(rest[0]), runs);
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-}
-
 const argv = process.argv.slice(2);
-(argv[0] === "--child" ? child(argv.slice(1)) : parent(argv)).catch((error: unknown) => {
+parent(argv).catch((error: unknown) => {
   if (error instanceof UsageError) {
     process.stderr.write(`bench: ${error.message}\n`);
     process.exitCode = 2;
