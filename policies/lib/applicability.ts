@@ -9,7 +9,8 @@
  * "not applicable" reason, and still checks the type itself: the SDK's server, which does not read
  * the mark, gets exactly the answer it always got, and a driver that does read it
  * (tools/plan/analyzer.ts) answers "not applicable, <reason>" for other types without building the
- * arguments. The two answers are compared in tests/plan/analyzer.test.ts.
+ * arguments. The two answers are compared in tests/policies/applicability.test.ts (against the SDK's
+ * handler) and tests/policies/pack.grpc.test.ts (against the pack as the CLI runs it).
  */
 import type { ReportViolation, ResourceValidation, ResourceValidationArgs } from "@pulumi/policy";
 

@@ -9,6 +9,9 @@
  *
  * In process, Configure is applied the way server.js applies it: each policy's level from the
  * request, and getConfig returning the request's properties (read back from the protobuf Struct).
+ * Analyze does not call a policy for a type the policy declares, with onlyFor
+ * (policies/lib/applicability.ts), that it does not cover; it answers in its place what the policy
+ * answers the SDK for that type: not applicable, with the declared reason.
  */
 import type {
   Policies,
