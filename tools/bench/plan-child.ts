@@ -8,7 +8,7 @@
 import type { CustomResourceOptions, Inputs } from "@pulumi/pulumi";
 
 export const PROJECT = "scoped-edge";
-export const NOW = "2026-11-23T12:00:00Z";
+const NOW = "2026-11-23T12:00:00Z";
 export const STACK = "bench";
 
 export interface ChildResult {
