@@ -5,8 +5,6 @@
  * so all three see the same runtime. Arguments: <plan|typed|bare> <runs> <warm-up ms> then
  * <root> <policy config file> (plan, typed) or <registrations> (bare); prints one JSON line.
  */
-import type { CustomResourceOptions, Inputs } from "@pulumi/pulumi";
-
 export const PROJECT = "scoped-edge";
 const NOW = "2026-11-23T12:00:00Z";
 export const STACK = "bench";
@@ -103,67 +101,6 @@ async function childPlan(
   };
 }
 
-type Registration = import("../shared/offline-runtime.js").RegisteredResource;
-
-type ResourceClass = new (name: string, args: unknown, opts: unknown) => unknown;
-
-/**
- * The class of each custom resource type among `registrations`, looked up once, before timing (as
- * the program's modules are loaded once): a provider package's class where there is one; otherwise
- * (e.g. a dynamic resource) the SDK's own CustomResource, which is what such a class wraps.
- */
-async function typedClasses(registrations: readonly Registration[]): Promise<Map<string, ResourceClass>> {
-  const pulumi = await import("@pulumi/pulumi");
-  const classes = new Map<string, ResourceClass>();
-  for (const { type, custom } of registrations) {
-    if (!custom || classes.has(type)) continue;
-    const [pkg, , name] = type.split(":");
-    const sdk = (await import(`@pulumi/${pkg}`).catch(() => ({}))) as Record<string, ResourceClass>;
-    classes.set(
-      type,
-      sdk[name!] ??
-        (class extends pulumi.CustomResource {
-          constructor(resourceName: string, args: unknown, opts: unknown) {
-            super(type, resourceName, args as Inputs, opts as CustomResourceOptions);
-          }
-        } as unknown as ResourceClass),
-    );
-  }
-  return classes;
-}
-
-/**
- * The typed floor's work: `registrations` replayed through the SDKs, each custom resource with its
- * provider package's own class (`cloudflare:index/workersScript:WorkersScript` ->
- * `require("@pulumi/cloudflare").WorkersScript`), each component as a ComponentResource, under the
- * same parents; the root Stack is runProgram's own.
- */
-async function registerTyped(
-  registrations: readonly Registration[],
-  classes: ReadonlyMap<string, ResourceClass>,
-): Promise<number> {
-  const pulumi = await import("@pulumi/pulumi");
-  const { runProgram, startOfflineRuntime } = await import("../shared/offline-runtime.js");
-  const runtime = await startOfflineRuntime({ project: PROJECT, stack: STACK, config: {}, secretKeys: [] });
-  await runProgram(async () => {
-    const byUrn = new Map<string, unknown>();
-    for (const registration of registrations) {
-      if (registration.type === "pulumi:pulumi:Stack") continue;
-      const parent = registration.parent === undefined ? undefined : byUrn.get(registration.parent);
-      const opts = parent === undefined ? {} : { parent };
-      const Class = classes.get(registration.type);
-      byUrn.set(
-        registration.urn,
-        Class === undefined
-          ? new pulumi.ComponentResource(registration.type, registration.name, {}, opts as never)
-          : new Class(registration.name, registration.inputs, opts),
-      );
-    }
-    return {};
-  });
-  return runtime.resources.length;
-}
-
 async function childTyped(
   root: string,
   policyConfig: string,
@@ -171,22 +108,26 @@ async function childTyped(
   warmupMs: number,
 ): Promise<ChildResult> {
   const { runPlan, repositoryPack, withoutStackTraces } = await import("../plan/run.js");
+  const { runProgram, startOfflineRuntime } = await import("../shared/offline-runtime.js");
+  const { floorClasses, replayProgram } = await import("./typed-floor.js");
   const pack = await repositoryPack();
-  // The plan itself, untimed, for the registrations to replay (and the same modules loaded).
-  const { registrations } = await runPlan({
+  // The plan itself, untimed, for the traffic to replay (and the same modules loaded).
+  const { registrations, engineOutputs } = await runPlan({
     root,
     stack: STACK,
     now: new Date(NOW),
     policyConfigFile: policyConfig,
     pack,
   });
-  const inputs = registrations.map((registration) => ({ ...registration, inputs: registration.inputs }));
-  const classes = await typedClasses(inputs);
-  await warmUp(warmupMs, () => withoutStackTraces(() => registerTyped(inputs, classes)));
+  const replay = replayProgram(registrations, engineOutputs, await floorClasses(registrations));
+  const registerTyped = async () => {
+    const runtime = await startOfflineRuntime({ project: PROJECT, stack: STACK, config: {}, secretKeys: [] });
+    await runProgram(replay);
+    return runtime.resources.length;
+  };
+  await warmUp(warmupMs, () => withoutStackTraces(registerTyped));
   const baseRssMb = mib(process.memoryUsage().rss);
-  const { ms, last: registered } = await timed(runs, () =>
-    withoutStackTraces(() => registerTyped(inputs, classes)),
-  );
+  const { ms, last: registered } = await timed(runs, () => withoutStackTraces(registerTyped));
   return { ms, registered, peakRssMb: mib(process.resourceUsage().maxRSS * 1024), baseRssMb };
 }
 

@@ -7,9 +7,11 @@
  * and --warmup ms), the median of --runs timed runs (at 1 zone one run swings from 21 to 60 ms, by
  * where the GCs fall):
  *   plan  - the full offline plan (stack file, config validation, program, every policy), runPlan;
- *   typed - the typed floor: the plan's own registrations (same types, names, inputs and parents)
+ *   typed - the typed floor: the plan's own engine traffic (every registration with its inputs,
+ *           parent, provider, options and dependencies, and the components' and stack's outputs)
  *           replayed through the provider SDKs' resource classes under the same mock runtime, with
- *           no project code: no config, no validation, no components' logic, no policies;
+ *           no project code: no config, no validation, no components' logic, no policies
+ *           (tools/bench/typed-floor.ts);
  *   bare  - the bare floor: as many registrations of an input-less resource.
  * Each child runs as the plan runs under `npm run plan`: through the tools' launcher, its code one
  * esbuild bundle under plain node (tools/bench/plan-child.ts). All children load the same modules
@@ -20,61 +22,18 @@
  * per stack.
  */
 import { execFile, spawn } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { rmSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 
-import { stringify } from "yaml";
-
-import { median, PROJECT, STACK, type ChildResult } from "./plan-child";
+import { median, type ChildResult } from "./plan-child";
+import { generateStack } from "./stack";
 
 const REPO_ROOT = join(__dirname, "..", "..");
 /** Each child starts as `npm run plan` does: the entry bundled and run under plain node. */
 const LAUNCHER = join(REPO_ROOT, "tools", "shared", "launch.cjs");
 const CHILD_ENTRY = join(__dirname, "plan-child.ts");
-const ACCOUNT_ID = "5f1a0c2e9b7d4a3c8e6f1b2d3c4a5e6f";
-
-const zoneId = (index: number) => (0xd0000000 + index).toString(16).padStart(32, "0").replace(/^0/, "7");
-
-/** A stack root (Pulumi.yaml copy, Pulumi.bench.yaml) and policy config for `zones` zones. */
-function generateStack(zones: number): { root: string; policyConfig: string } {
-  const root = mkdtempSync(join(tmpdir(), `scoped-edge-bench-${zones}-`));
-  copyFileSync(join(REPO_ROOT, "Pulumi.yaml"), join(root, "Pulumi.yaml"));
-  const zoneList = Array.from({ length: zones }, (_, index) => ({
-    name: `z${index}.example.com`,
-    id: zoneId(index),
-    routes: [`api.z${index}.example.com/*`],
-  }));
-  writeFileSync(
-    join(root, `Pulumi.${STACK}.yaml`),
-    stringify({
-      config: {
-        [`${PROJECT}:environment`]: "dev",
-        [`${PROJECT}:accountId`]: ACCOUNT_ID,
-        [`${PROJECT}:zones`]: zoneList,
-        [`${PROJECT}:workerName`]: "edge-bench",
-        [`${PROJECT}:githubRepository`]: "example-org/edge-app",
-        [`${PROJECT}:githubEnvironment`]: "dev",
-        [`${PROJECT}:providerKey`]: { secure: "v1:YmVuY2gtb25seS1jaXBoZXJ0ZXh0" },
-        "cloudflare:apiToken": { secure: "v1:YmVuY2gtb25seS1hZG1pbg==" },
-        "github:token": { secure: "v1:YmVuY2gtb25seS1naXRodWI=" },
-      },
-    }),
-  );
-  const policyConfig = JSON.parse(
-    readFileSync(join(REPO_ROOT, "policies", "config", "dev.json"), "utf8"),
-  ) as Record<string, unknown>;
-  // Zone scope: with no zone ids configured the pack allows the stack's own zones.
-  policyConfig["cloudflare-token-enforce-allowed-scope"] = {
-    enforcementLevel: "mandatory",
-    allowedAccountIds: [ACCOUNT_ID],
-  };
-  const policyConfigFile = join(root, "policy-config.json");
-  writeFileSync(policyConfigFile, JSON.stringify(policyConfig));
-  return { root, policyConfig: policyConfigFile };
-}
-
 // ---- parent ------------------------------------------------------------------------------------
 
 function runChild(args: readonly string[]): Promise<ChildResult> {

@@ -89,6 +89,8 @@ export interface PlanRun {
   readonly registered: number;
   /** Those registrations as the engine received them (the benchmark replays them). */
   readonly registrations: readonly RegisteredResource[];
+  /** urn -> each resource's outputs as the engine holds them after the run (serialized). */
+  readonly engineOutputs: ReadonlyMap<string, Record<string, unknown>>;
 }
 
 type Program = () => Promise<Record<string, unknown>>;
@@ -162,7 +164,7 @@ interface ProviderInfo {
  */
 function engineResources(
   registered: readonly RegisteredResource[],
-  outputs: Map<string, Record<string, unknown>>,
+  outputs: ReadonlyMap<string, Record<string, unknown>>,
   config: Readonly<Record<string, string>>,
   secretKeys: ReadonlySet<string>,
   project: string,
@@ -366,7 +368,8 @@ async function plan(options: PlanOptions): Promise<PlanRun> {
 
   // ---- the policies ---------------------------------------------------------------------------
   const policyStart = performance.now();
-  const resources = engineResources(runtime.resources, runtime.outputs(), config, secretKeys, project, stack);
+  const engineOutputs = runtime.outputs();
+  const resources = engineResources(runtime.resources, engineOutputs, config, secretKeys, project, stack);
   const analyzer = createAnalyzer(pack.name, pack.version, pack.policies, pack.enforcementLevel);
   analyzer.configure(reconciled.config);
   const diagnostics: { diagnostic: AnalyzerDiagnostic; resource: string | null }[] = [];
@@ -421,5 +424,6 @@ async function plan(options: PlanOptions): Promise<PlanRun> {
     timings: { programMs, policyMs },
     registered: runtime.resources.length,
     registrations: runtime.resources,
+    engineOutputs,
   };
 }
