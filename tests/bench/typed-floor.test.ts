@@ -2,7 +2,8 @@
  * The bench's typed floor (tools/bench/typed-floor.ts) must send the engine what the plan's program
  * sent, or plan/typed compares the plan with something else: each stack's plan is run, its traffic
  * replayed in a fresh mock runtime, and every registration (inputs on the wire, parent, provider,
- * options, dependencies) and every resource's outputs as the engine holds them compared.
+ * options, dependencies), every invoke and every resource's outputs as the engine holds them
+ * compared.
  */
 import { rmSync } from "node:fs";
 
@@ -10,7 +11,7 @@ import { afterAll, describe, expect, it } from "vitest";
 
 import { STACK as BENCH_STACK } from "../../tools/bench/plan-child";
 import { generateStack } from "../../tools/bench/stack";
-import { floorClasses, replayProgram } from "../../tools/bench/typed-floor";
+import { floorClasses, floorFunctions, replayProgram } from "../../tools/bench/typed-floor";
 import { runPlan, withoutStackTraces } from "../../tools/plan/run";
 import { runProgram, startOfflineRuntime, type RegisteredResource } from "../../tools/shared/offline-runtime";
 import { NOW, REPO } from "../plan/helpers";
@@ -61,17 +62,20 @@ describe("the typed floor replays the plan's traffic", () => {
       now: new Date(NOW),
       ...(policyConfigFile === undefined ? {} : { policyConfigFile }),
     });
-    const replay = replayProgram(
-      plan.registrations,
-      plan.engineOutputs,
-      await floorClasses(plan.registrations),
-    );
+    const replay = replayProgram({
+      registrations: plan.registrations,
+      outputs: plan.engineOutputs,
+      invokes: plan.invokes,
+      classes: await floorClasses(plan.registrations),
+      functions: await floorFunctions(plan.invokes),
+    });
     const runtime = await startOfflineRuntime({ project: "scoped-edge", stack, config: {}, secretKeys: [] });
     await withoutStackTraces(() => runProgram(replay));
 
     const byUrn = (resources: readonly RegisteredResource[]) =>
       Object.fromEntries(resources.map((resource) => [resource.urn, engineView(resource)]));
     expect(byUrn(runtime.resources)).toEqual(byUrn(plan.registrations));
+    expect(runtime.mocks.invokes).toEqual(plan.invokes);
     // Outputs: the mocks' state of custom resources, registerOutputs of components and the stack.
     expect(Object.fromEntries(runtime.outputs())).toEqual(Object.fromEntries(plan.engineOutputs));
     // The plan's program passes resource outputs to inputs; a replay without them would differ above.

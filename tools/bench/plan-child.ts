@@ -109,17 +109,23 @@ async function childTyped(
 ): Promise<ChildResult> {
   const { runPlan, repositoryPack, withoutStackTraces } = await import("../plan/run.js");
   const { runProgram, startOfflineRuntime } = await import("../shared/offline-runtime.js");
-  const { floorClasses, replayProgram } = await import("./typed-floor.js");
+  const { floorClasses, floorFunctions, replayProgram } = await import("./typed-floor.js");
   const pack = await repositoryPack();
   // The plan itself, untimed, for the traffic to replay (and the same modules loaded).
-  const { registrations, engineOutputs } = await runPlan({
+  const { registrations, engineOutputs, invokes } = await runPlan({
     root,
     stack: STACK,
     now: new Date(NOW),
     policyConfigFile: policyConfig,
     pack,
   });
-  const replay = replayProgram(registrations, engineOutputs, await floorClasses(registrations));
+  const replay = replayProgram({
+    registrations,
+    outputs: engineOutputs,
+    invokes,
+    classes: await floorClasses(registrations),
+    functions: await floorFunctions(invokes),
+  });
   const registerTyped = async () => {
     const runtime = await startOfflineRuntime({ project: PROJECT, stack: STACK, config: {}, secretKeys: [] });
     await runProgram(replay);

@@ -3,18 +3,20 @@
  * plan's program sent. Every registration is replayed through its provider package's own class
  * (`cloudflare:index/workersScript:WorkersScript` -> `require("@pulumi/cloudflare").WorkersScript`,
  * `pulumi:providers:github` -> `require("@pulumi/github").Provider`) with the same name, inputs,
- * parent, explicit provider, resource options and dependencies, and every component's and the
- * stack's outputs are registered again; no project code runs (no config, validation, derivation,
- * components' logic or policies). tests/bench/typed-floor.test.ts checks that the engine receives
- * the same traffic from the replay as from the plan.
+ * parent, explicit provider, resource options and dependencies; every component's and the stack's
+ * outputs are registered again, and every provider function the program invoked is invoked again
+ * through its package's own function, with the same arguments. No project code runs (no config,
+ * validation, derivation, components' logic or policies). tests/bench/typed-floor.test.ts checks
+ * that the engine receives the same traffic from the replay as from the plan.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { CustomResourceOptions, Inputs, Resource } from "@pulumi/pulumi";
 
 import { SECRET_SIG, SIG_KEY } from "../plan/mask";
-import type { RegisteredResource } from "../shared/offline-runtime";
+import type { RecordedInvoke, RegisteredResource } from "../shared/offline-runtime";
 
 type ResourceClass = new (name: string, args: Inputs, opts: CustomResourceOptions) => Resource;
+type ProviderFunction = (args: Inputs) => Promise<unknown>;
 
 /** The root Stack is runProgram's own; the replay registers everything under it. */
 const STACK_TYPE = "pulumi:pulumi:Stack";
@@ -50,6 +52,26 @@ export async function floorClasses(
   return classes;
 }
 
+/**
+ * The function of each invoke token among `invokes`, looked up once, before timing: the provider
+ * package's own (`cloudflare:index/getApiTokenPermissionGroupsList:getApiTokenPermissionGroupsList`
+ * -> `require("@pulumi/cloudflare").getApiTokenPermissionGroupsList`).
+ */
+export async function floorFunctions(
+  invokes: readonly RecordedInvoke[],
+): Promise<Map<string, ProviderFunction>> {
+  const functions = new Map<string, ProviderFunction>();
+  for (const { token } of invokes) {
+    if (functions.has(token)) continue;
+    const [pkg, , name] = token.split(":");
+    const sdk = (await import(`@pulumi/${pkg}`)) as Record<string, unknown>;
+    const fn = sdk[name!];
+    if (typeof fn !== "function") throw new Error(`typed floor: @pulumi/${pkg} has no function ${name}`);
+    functions.set(token, fn as ProviderFunction);
+  }
+  return functions;
+}
+
 /** A component of the program, replayed: registered as the program's was, outputs last. */
 class ReplayedComponent extends pulumi.ComponentResource {
   finish(outputs: Record<string, unknown>): void {
@@ -69,18 +91,27 @@ function asProgramInput(value: unknown): unknown {
 /** The URN part of a provider reference (`<urn>::<id>`). */
 const providerUrn = (reference: string) => reference.slice(0, reference.lastIndexOf("::"));
 
+/** What the replay sends: the plan's traffic and the SDK classes and functions to send it with. */
+export interface FloorTraffic {
+  readonly registrations: readonly RegisteredResource[];
+  /** urn -> outputs as the engine held them after the plan. */
+  readonly outputs: ReadonlyMap<string, Record<string, unknown>>;
+  /** The program's invokes, in order (it awaits them before it registers anything). */
+  readonly invokes: readonly RecordedInvoke[];
+  readonly classes: ReadonlyMap<string, ResourceClass>;
+  readonly functions: ReadonlyMap<string, ProviderFunction>;
+}
+
 /**
- * The replay as a Pulumi program for runProgram: registers `registrations` (with `classes`) and
- * each component's outputs from `outputs` (urn -> outputs as the engine held them), and returns
- * the stack's outputs. Inputs whose values came from other resources are passed as Outputs of those
- * resources (the property dependencies the engine saw); any other dependency as `dependsOn`.
+ * The replay as a Pulumi program for runProgram: invokes each of `invokes` and awaits them, then
+ * registers `registrations` and each component's outputs, and returns the stack's outputs. Inputs
+ * whose values came from other resources are passed as Outputs of those resources (the property
+ * dependencies the engine saw); any other dependency as `dependsOn`.
  */
-export function replayProgram(
-  registrations: readonly RegisteredResource[],
-  outputs: ReadonlyMap<string, Record<string, unknown>>,
-  classes: ReadonlyMap<string, ResourceClass>,
-): () => Promise<Record<string, unknown>> {
+export function replayProgram(traffic: FloorTraffic): () => Promise<Record<string, unknown>> {
+  const { registrations, outputs, invokes, classes, functions } = traffic;
   return async () => {
+    for (const { token, inputs } of invokes) await functions.get(token)!(inputs);
     const byUrn = new Map<string, Resource>();
     const resourceOf = (urn: string) => {
       const resource = byUrn.get(urn);
