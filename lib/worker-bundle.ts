@@ -9,7 +9,15 @@
  * its map are relative to the repository root, no timestamps).
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import * as path from "node:path";
 
@@ -58,39 +66,56 @@ export function sha256Hex(text: string): string {
 /** Files besides the inputs whose content changes how esbuild resolves or compiles them. */
 const RESOLUTION_FILES = ["package.json", "tsconfig.json", "jsconfig.json"];
 
-/**
- * A digest of everything a build of `inputs` (absolute paths) read: each input's bytes, the listing
- * of each input's directory (a new file there can shadow a relative import) and, in that directory
- * and every one above it, the resolution files (or their absence). Undefined when an input is gone.
- */
-function buildFingerprint(inputs: readonly string[]): string | undefined {
-  const hash = createHash("sha256");
+/** What a build of `inputs` (absolute paths) depends on besides esbuild and its options. */
+interface BuildDependencies {
+  readonly inputs: readonly string[];
+  /** Each input's directory: a new file there can shadow a relative import. */
+  readonly listed: readonly string[];
+  /** The resolution files of each input's directory and every one above it (present or not). */
+  readonly resolutionFiles: readonly string[];
+}
+
+function buildDependencies(inputs: readonly string[]): BuildDependencies {
   const listed = new Set<string>();
   const ancestors = new Set<string>();
-  try {
-    for (const input of inputs) {
-      hash.update(`input ${input}\0`).update(readFileSync(input)).update("\0");
-      listed.add(path.dirname(input));
-      for (
-        let directory = path.dirname(input);
-        !ancestors.has(directory);
-        directory = path.dirname(directory)
-      ) {
-        ancestors.add(directory);
-        if (directory === path.dirname(directory)) break;
-      }
+  for (const input of inputs) {
+    listed.add(path.dirname(input));
+    for (
+      let directory = path.dirname(input);
+      !ancestors.has(directory);
+      directory = path.dirname(directory)
+    ) {
+      ancestors.add(directory);
+      if (directory === path.dirname(directory)) break;
     }
-    for (const directory of [...listed].sort()) {
+  }
+  return {
+    inputs,
+    listed: [...listed].sort(),
+    resolutionFiles: [...ancestors]
+      .sort()
+      .flatMap((directory) => RESOLUTION_FILES.map((name) => path.join(directory, name))),
+  };
+}
+
+/**
+ * A digest of everything a build of `inputs` read: each input's bytes, the listing of each input's
+ * directory and the resolution files (or their absence). Undefined when an input is gone.
+ */
+function buildFingerprint(dependencies: BuildDependencies): string | undefined {
+  const hash = createHash("sha256");
+  try {
+    for (const input of dependencies.inputs) {
+      hash.update(`input ${input}\0`).update(readFileSync(input)).update("\0");
+    }
+    for (const directory of dependencies.listed) {
       hash.update(`listing ${directory}\0${readdirSync(directory).sort().join("\0")}\0`);
     }
-    for (const directory of [...ancestors].sort()) {
-      for (const name of RESOLUTION_FILES) {
-        const file = path.join(directory, name);
-        hash
-          .update(`file ${file}\0`)
-          .update(existsSync(file) ? readFileSync(file) : "(absent)")
-          .update("\0");
-      }
+    for (const file of dependencies.resolutionFiles) {
+      hash
+        .update(`file ${file}\0`)
+        .update(existsSync(file) ? readFileSync(file) : "(absent)")
+        .update("\0");
     }
   } catch {
     return undefined;
@@ -98,10 +123,45 @@ function buildFingerprint(inputs: readonly string[]): string | undefined {
   return hash.digest("hex");
 }
 
+/**
+ * File times come from a coarse clock: a second write within the same tick leaves them as they were.
+ * A path changed less than this long before a stamp is taken makes the stamp untrustworthy (git's
+ * "racily clean" entries), so it is not kept.
+ */
+const RACY_MS = 1000n;
+
+/**
+ * The same paths as buildFingerprint reads, from their metadata alone: each input's and resolution
+ * file's inode, size and change and modification times (ns), or its absence, and each listed
+ * directory's times (an entry added, removed or renamed changes them). While the stamp is equal,
+ * nothing was written there, so the fingerprint is too: an unchanged Worker costs a plan ~30 stat
+ * calls instead of reading and hashing every source. Undefined when a path changed within RACY_MS.
+ */
+function statStamp(dependencies: BuildDependencies): string | undefined {
+  const racyAfter = BigInt(Date.now()) * 1_000_000n - RACY_MS * 1_000_000n;
+  const parts: string[] = [];
+  for (const file of [...dependencies.inputs, ...dependencies.listed, ...dependencies.resolutionFiles]) {
+    const stats = statSync(file, { bigint: true, throwIfNoEntry: false });
+    if (stats === undefined) {
+      parts.push("-");
+      continue;
+    }
+    if (stats.ctimeNs >= racyAfter || stats.mtimeNs >= racyAfter) return undefined;
+    parts.push(`${stats.ino}:${stats.size}:${stats.mtimeNs}:${stats.ctimeNs}`);
+  }
+  return parts.join("\0");
+}
+
 interface CachedBundle {
   readonly inputs: readonly string[];
   readonly fingerprint: string;
   readonly bundle: WorkerBundle;
+}
+
+/** A build kept in this process, with its dependencies and their last trustworthy stamp. */
+interface BuildInProcess extends CachedBundle {
+  readonly dependencies: BuildDependencies;
+  readonly stamp: string | undefined;
 }
 
 /** Everything but the entry: what a cached build was made with is part of its key. */
@@ -132,7 +192,7 @@ const BUILD_OPTIONS = {
  * build would give the same bytes: the offline plan, which runs the program more than once in a
  * process (tests, the benchmark), skips the ~25 ms esbuild round trip.
  */
-const builds = new Map<string, CachedBundle>();
+const builds = new Map<string, BuildInProcess>();
 
 /** Where the last build of each entry is kept between processes (a cold plan skips esbuild too). */
 const CACHE_DIRECTORY = path.join(REPO_ROOT, "node_modules", ".cache", "scoped-edge-worker");
@@ -158,7 +218,7 @@ function storedBuild(entry: string): CachedBundle | undefined {
       bundle.mainModule === WORKER_MAIN_MODULE &&
       bundle.sourceMapName === WORKER_SOURCE_MAP &&
       typeof bundle.sourceMap === "string";
-    if (!whole || buildFingerprint(inputs as string[]) !== fingerprint) return undefined;
+    if (!whole || buildFingerprint(buildDependencies(inputs as string[])) !== fingerprint) return undefined;
     return { inputs, fingerprint, bundle };
   } catch {
     return undefined;
@@ -185,12 +245,18 @@ function store(entry: string, cached: CachedBundle): void {
  */
 export async function bundleWorker(entry: string = WORKER_ENTRY): Promise<WorkerBundle> {
   const cached = builds.get(entry);
-  if (cached !== undefined && buildFingerprint(cached.inputs) === cached.fingerprint) {
-    return { ...cached.bundle };
+  if (cached !== undefined) {
+    // Stamped before the sources are read: a write after the stamp shows in the next one.
+    const stamp = statStamp(cached.dependencies);
+    if (stamp !== undefined && stamp === cached.stamp) return { ...cached.bundle };
+    if (buildFingerprint(cached.dependencies) === cached.fingerprint) {
+      builds.set(entry, { ...cached, stamp });
+      return { ...cached.bundle };
+    }
   }
   const stored = storedBuild(entry);
   if (stored !== undefined) {
-    builds.set(entry, stored);
+    builds.set(entry, { ...stored, dependencies: buildDependencies(stored.inputs), stamp: undefined });
     return { ...stored.bundle };
   }
   // Loaded only to build: a plan whose Worker is unchanged never loads esbuild.
@@ -225,7 +291,8 @@ function remember(entry: string, bundle: WorkerBundle, inputKeys: readonly strin
   builds.delete(entry);
   if (inputKeys.some((key) => /^[a-z-]+:/i.test(key))) return;
   const inputs = inputKeys.map((key) => path.resolve(REPO_ROOT, key));
-  const fingerprint = buildFingerprint(inputs);
+  const dependencies = buildDependencies(inputs);
+  const fingerprint = buildFingerprint(dependencies);
   if (fingerprint === undefined) return;
   const map = JSON.parse(bundle.sourceMap) as { sources: string[]; sourcesContent?: string[] };
   const unchanged = map.sources.every((source, index) => {
@@ -236,9 +303,8 @@ function remember(entry: string, bundle: WorkerBundle, inputKeys: readonly strin
     }
   });
   if (!unchanged) return;
-  const cached = { inputs, fingerprint, bundle };
-  builds.set(entry, cached);
-  store(entry, cached);
+  builds.set(entry, { inputs, fingerprint, bundle, dependencies, stamp: undefined });
+  store(entry, { inputs, fingerprint, bundle });
 }
 
 /** Forgets this process's builds (tests: the next call reads the disk as a new process would). */

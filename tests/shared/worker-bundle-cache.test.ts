@@ -46,6 +46,18 @@ describe("bundleWorker's reuse of a build", () => {
     expect(changed.content).not.toContain("first");
   });
 
+  it("rebuilds on an edit of the same size once its sources are older than the stamp's racy window", async () => {
+    expect((await bundleWorker(entry)).content).toContain("first");
+    // Past the window, the next call keeps a stamp of the sources' metadata and trusts it after.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect((await bundleWorker(entry)).content).toContain("first");
+    expect((await bundleWorker(entry)).content).toContain("first");
+    writeFileSync(path.join(dir, "greeting.ts"), 'export const greeting = "fir5t";\n');
+    const changed = await bundleWorker(entry);
+    expect(changed.content).toContain("fir5t");
+    expect(changed.content).not.toContain('"first"');
+  });
+
   it("rebuilds when a new file shadows an import (lib.ts before lib/index.ts)", async () => {
     rmSync(path.join(dir, "greeting.ts"));
     writeFileSync(

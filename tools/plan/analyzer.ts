@@ -364,7 +364,7 @@ function analysisFor(
   served: Policies,
   makeRpc: (policies: Policies) => AnalyzerRpc<analyzerproto.AnalyzeRequest>,
   packEnforcementLevel: EnforcementLevel,
-): { rpc: AnalyzerRpc<analyzerproto.AnalyzeRequest>; skipped: readonly Skipped[] } {
+): { rpc: AnalyzerRpc<analyzerproto.AnalyzeRequest> | undefined; skipped: readonly Skipped[] } {
   const kept: Policy[] = [];
   const skipped: Skipped[] = [];
   served.forEach((policy, index) => {
@@ -378,7 +378,15 @@ function analysisFor(
       skipped.push({ index, policyName: policy.name, reason: applicability.reason });
     } else kept.push(policy);
   });
-  return { rpc: makeRpc(kept), skipped };
+  // The handler passes over a stack policy and a disabled one without a word: with only those left
+  // it would answer nothing, so it is not called (and no request built).
+  const answers = kept.some(
+    (policy) =>
+      (policy.enforcementLevel ?? packEnforcementLevel) !== "disabled" &&
+      ((policy as ResourceValidationPolicy).validateResource !== undefined ||
+        (policy as { remediateResource?: unknown }).remediateResource !== undefined),
+  );
+  return { rpc: answers ? makeRpc(kept) : undefined, skipped };
 }
 
 /** `result` with `skipped`'s answers merged in, in policy order, as the SDK lists them. */
@@ -422,7 +430,10 @@ export function createAnalyzer(
         analysis = analysisFor(resource.type, policies, served, makeRpc, packEnforcementLevel);
         byType.set(resource.type, analysis);
       }
-      const result = await call(analysis.rpc, analyzeRequest(resource, providerStructs));
+      const result =
+        analysis.rpc === undefined
+          ? { diagnostics: [], notApplicable: [] }
+          : await call(analysis.rpc, analyzeRequest(resource, providerStructs));
       return withSkipped(result, analysis.skipped, order);
     },
     analyzeStack: (resources) =>

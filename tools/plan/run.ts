@@ -359,7 +359,10 @@ async function plan(options: PlanOptions): Promise<PlanRun> {
     // The report shows a dynamic provider's serialized text as a placeholder (mask.ts): the plan
     // registers that placeholder instead of paying for Pulumi's closure serialization.
     const program = await loadProgram();
-    outputs = await withDynamicProvidersAs(DYNAMIC_PROVIDER_PLACEHOLDER, () => runProgram(program));
+    // The report shows only the credentials table of the stack's outputs.
+    outputs = await withDynamicProvidersAs(DYNAMIC_PROVIDER_PLACEHOLDER, () =>
+      runProgram(program, ["credentials"]),
+    );
   } catch (error) {
     if (pulumi.RunError.isInstance(error)) explainConfig();
     throw error;

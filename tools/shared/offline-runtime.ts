@@ -204,10 +204,13 @@ export async function resolveOutputs(value: unknown): Promise<unknown> {
 
 /**
  * Runs `program` (a Pulumi program's exported function) inside a root Stack, as the CLI does, waits
- * for every registration, and returns its outputs resolved. Throws what the program throws.
+ * for every registration, and returns its outputs resolved: all of them, or only the keys in `only`
+ * (the Stack itself has awaited every output by then, so a failing one still fails the run). Throws
+ * what the program throws.
  */
 export async function runProgram(
   program: () => Promise<Record<string, unknown>>,
+  only?: readonly string[],
 ): Promise<Record<string, unknown>> {
   let outputs: Record<string, unknown> = {};
   let failure: unknown;
@@ -221,5 +224,9 @@ export async function runProgram(
   });
   await waitForRegistrations();
   if (failure !== undefined) throw failure;
-  return (await resolveOutputs(outputs)) as Record<string, unknown>;
+  const wanted =
+    only === undefined
+      ? outputs
+      : Object.fromEntries(only.filter((key) => key in outputs).map((key) => [key, outputs[key]]));
+  return (await resolveOutputs(wanted)) as Record<string, unknown>;
 }
