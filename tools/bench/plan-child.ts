@@ -1,18 +1,29 @@
 /**
- * One measurement of npm run bench (tools/bench/plan.ts), in a process of its own started through
- * the tools' launcher (tools/shared/launch.cjs), as `npm run plan` starts: the plan's code runs as
- * the same esbuild bundle under plain node, not through tsx's transform. The floors run the same way,
- * so all three see the same runtime. Arguments: <plan|typed|bare> <runs> <warm-up ms> then
- * <root> <policy config file> (plan, typed) or <registrations> (bare); prints one JSON line.
+ * One subject of npm run bench (tools/bench/plan.ts) in a process of its own, started through the
+ * tools' launcher (tools/shared/launch.cjs) as `npm run plan` starts: the plan's code runs as the
+ * same esbuild bundle under plain node, not through tsx's transform. The floors run the same way, so
+ * all three see the same runtime, each with a heap of its own. Arguments: <plan|typed|bare>
+ * <warm-up ms> then <root> <policy config file> (plan, typed) or <registrations> (bare).
+ *
+ * The child prepares its subject, warms it up, then answers the parent over the IPC channel: "run"
+ * runs it once and replies with the run's timings, "finish" replies with the summary and exits. The
+ * parent takes turns between the children of one size, run by run, so the machine's slow and quiet
+ * moments fall on all of them alike.
  */
 export const PROJECT = "scoped-edge";
 const NOW = "2026-11-23T12:00:00Z";
 export const STACK = "bench";
 
-export interface ChildResult {
+/** One timed run. */
+export interface RunTimings {
   readonly ms: number;
+  /** The plan's program and policy phases (plan only). */
   readonly programMs?: number;
   readonly policyMs?: number;
+}
+
+/** What a child reports after its runs. */
+export interface ChildSummary {
   readonly registered: number;
   readonly lookups?: number;
   readonly invokes?: number;
@@ -20,9 +31,17 @@ export interface ChildResult {
   readonly mandatory?: number;
   /** Peak resident set size of the child, MiB. */
   readonly peakRssMb: number;
-  /** Resident set size after the modules were loaded, before the timed run, MiB. */
+  /** Resident set size after warm-up, before the first timed run, MiB. */
   readonly baseRssMb: number;
 }
+
+/** The messages between parent and child. */
+export type ToChild = "run" | "finish";
+export type FromChild =
+  /** Warmed up; `registered` as the summary will say (the bare floor registers as many). */
+  | { readonly kind: "ready"; readonly registered: number }
+  | { readonly kind: "run"; readonly timings: RunTimings }
+  | { readonly kind: "summary"; readonly summary: ChildSummary };
 
 const mib = (bytes: number) => Math.round((bytes / (1024 * 1024)) * 10) / 10;
 
@@ -32,81 +51,40 @@ export const median = (values: readonly number[]) => {
 };
 
 /**
- * The median of `runs` timed calls of `work`, the last call's result, and `keep` of each call's (only
- * that is held between calls: results kept whole would grow the heap, and the GC's work, run by run).
+ * A subject: one untimed-or-timed run of its work (returning only the timings the parent keeps: a
+ * result kept whole would grow the heap, and the GC's work, run by run) and its summary.
  */
-async function timed<T, K = undefined>(
-  runs: number,
-  work: () => Promise<T>,
-  keep: (result: T) => K = () => undefined as K,
-): Promise<{ ms: number; last: T; kept: K[] }> {
-  const times: number[] = [];
-  const kept: K[] = [];
-  let last: T | undefined;
-  for (let run = 0; run < runs; run++) {
-    last = undefined;
-    const start = performance.now();
-    last = await work();
-    times.push(performance.now() - start);
-    kept.push(keep(last));
-  }
-  return { ms: median(times), last: last!, kept };
+interface Subject {
+  run(): Promise<Omit<RunTimings, "ms">>;
+  summary(): Omit<ChildSummary, "peakRssMb" | "baseRssMb">;
 }
 
-/**
- * Untimed runs of `work` at the measured size until at least 3 have run and `ms` have passed: the
- * same for every child, so each is measured with its code as optimized as the JIT makes it (one run
- * left the plan's larger code, config validation to report, half warm: at 100 zones its next seven
- * runs took 100-180 ms where later ones take 60-110).
- */
-async function warmUp(ms: number, work: () => Promise<unknown>): Promise<void> {
-  const start = performance.now();
-  for (let run = 0; run < 3 || performance.now() - start < ms; run++) await work();
-}
-
-async function childPlan(
-  root: string,
-  policyConfig: string,
-  runs: number,
-  warmupMs: number,
-): Promise<ChildResult> {
+async function planSubject(root: string, policyConfig: string): Promise<Subject> {
   const { runPlan, repositoryPack } = await import("../plan/run.js");
   const { PERMISSION_LOOKUP_TOKENS } = await import("../shared/offline-runtime.js");
   const pack = await repositoryPack();
   const options = { root, stack: STACK, now: new Date(NOW), policyConfigFile: policyConfig, pack };
-  await warmUp(warmupMs, () => runPlan(options));
-  const baseRssMb = mib(process.memoryUsage().rss);
-  const {
-    ms,
-    last: run,
-    kept,
-  } = await timed(
-    runs,
-    () => runPlan(options),
-    ({ timings }) => timings,
-  );
+  let last: Awaited<ReturnType<typeof runPlan>> | undefined;
   return {
-    ms,
-    programMs: median(kept.map((timings) => timings.programMs)),
-    policyMs: median(kept.map((timings) => timings.policyMs)),
-    registered: run.registered,
-    lookups: run.invokes.filter((invoke) =>
-      (PERMISSION_LOOKUP_TOKENS as readonly string[]).includes(invoke.token),
-    ).length,
-    invokes: run.invokes.length,
-    violations: run.report.violations.length,
-    mandatory: run.report.violations.filter((violation) => violation.level === "mandatory").length,
-    peakRssMb: mib(process.resourceUsage().maxRSS * 1024),
-    baseRssMb,
+    async run() {
+      last = undefined;
+      last = await runPlan(options);
+      return { programMs: last.timings.programMs, policyMs: last.timings.policyMs };
+    },
+    summary: () => ({
+      registered: last!.registered,
+      lookups: last!.invokes.filter((invoke) =>
+        (PERMISSION_LOOKUP_TOKENS as readonly string[]).includes(invoke.token),
+      ).length,
+      invokes: last!.invokes.length,
+      violations: last!.report.violations.length,
+      mandatory: last!.report.violations.filter((violation) => violation.level === "mandatory").length,
+    }),
   };
 }
 
-async function childTyped(
-  root: string,
-  policyConfig: string,
-  runs: number,
-  warmupMs: number,
-): Promise<ChildResult> {
+/** The typed floor (tools/bench/typed-floor.ts): the plan's traffic replayed through the SDKs. */
+async function typedSubject(root: string, policyConfig: string): Promise<Subject> {
   const { runPlan, repositoryPack, withoutStackTraces } = await import("../plan/run.js");
   const { runProgram, startOfflineRuntime } = await import("../shared/offline-runtime.js");
   const { floorClasses, floorFunctions, replayProgram } = await import("./typed-floor.js");
@@ -126,64 +104,107 @@ async function childTyped(
     classes: await floorClasses(registrations),
     functions: await floorFunctions(invokes),
   });
-  const registerTyped = async () => {
-    const runtime = await startOfflineRuntime({ project: PROJECT, stack: STACK, config: {}, secretKeys: [] });
-    await runProgram(replay);
-    return runtime.resources.length;
+  let registered = 0;
+  return {
+    // Without stack traces, as the plan runs (tools/plan/run.ts).
+    run: () =>
+      withoutStackTraces(async () => {
+        const runtime = await startOfflineRuntime({
+          project: PROJECT,
+          stack: STACK,
+          config: {},
+          secretKeys: [],
+        });
+        await runProgram(replay);
+        registered = runtime.resources.length;
+        return {};
+      }),
+    summary: () => ({ registered }),
   };
-  await warmUp(warmupMs, () => withoutStackTraces(registerTyped));
-  const baseRssMb = mib(process.memoryUsage().rss);
-  const { ms, last: registered } = await timed(runs, () => withoutStackTraces(registerTyped));
-  return { ms, registered, peakRssMb: mib(process.resourceUsage().maxRSS * 1024), baseRssMb };
 }
 
-/** `count` registrations (the root Stack included) of a resource with no inputs, nothing else. */
-async function registerBare(count: number): Promise<number> {
+/** The bare floor: `count` registrations (the root Stack included) of a resource with no inputs. */
+async function bareSubject(count: number): Promise<Subject> {
   const pulumi = await import("@pulumi/pulumi");
+  const { repositoryPack, withoutStackTraces } = await import("../plan/run.js");
   const { runProgram, startOfflineRuntime } = await import("../shared/offline-runtime.js");
+  // The same modules as the plan child.
+  await import("../../index.js");
+  await repositoryPack();
   // CustomResource is abstract in the SDK's types; a bare subclass adds nothing to register.
   class Bare extends pulumi.CustomResource {
     constructor(name: string) {
       super("bench:index:Bare", name, {});
     }
   }
-  const runtime = await startOfflineRuntime({ project: PROJECT, stack: STACK, config: {}, secretKeys: [] });
-  await runProgram(async () => {
-    // runProgram registers the root Stack itself.
-    for (let index = 1; index < count; index++) new Bare(`bare-${index}`);
-    return {};
-  });
-  return runtime.resources.length;
+  let registered = 0;
+  return {
+    run: () =>
+      withoutStackTraces(async () => {
+        const runtime = await startOfflineRuntime({
+          project: PROJECT,
+          stack: STACK,
+          config: {},
+          secretKeys: [],
+        });
+        await runProgram(async () => {
+          // runProgram registers the root Stack itself.
+          for (let index = 1; index < count; index++) new Bare(`bare-${index}`);
+          return {};
+        });
+        registered = runtime.resources.length;
+        return {};
+      }),
+    summary: () => ({ registered }),
+  };
 }
 
-async function childBare(count: number, runs: number, warmupMs: number): Promise<ChildResult> {
-  const { repositoryPack, withoutStackTraces } = await import("../plan/run.js");
-  // The same modules as the plan child, and the same runtime conditions: the plan runs without
-  // stack traces (tools/plan/run.ts), so the floor does too.
-  await import("../../index.js");
-  await repositoryPack();
-  await warmUp(warmupMs, () => withoutStackTraces(() => registerBare(count)));
-  const baseRssMb = mib(process.memoryUsage().rss);
-  const { ms, last: registered } = await timed(runs, () => withoutStackTraces(() => registerBare(count)));
-  return { ms, registered, peakRssMb: mib(process.resourceUsage().maxRSS * 1024), baseRssMb };
+/**
+ * Untimed runs at the measured size until at least 3 have run and `ms` have passed: the same for
+ * every child, so each is measured with its code as optimized as the JIT makes it (one run left the
+ * plan's larger code, config validation to report, half warm: at 100 zones its next seven runs took
+ * 100-180 ms where later ones take 60-110).
+ */
+async function warmUp(ms: number, subject: Subject): Promise<void> {
+  const start = performance.now();
+  for (let run = 0; run < 3 || performance.now() - start < ms; run++) await subject.run();
 }
 
 async function child(argv: readonly string[]): Promise<void> {
-  const [mode, runsText, warmupText, ...rest] = argv;
-  const runs = Number(runsText);
-  const warmupMs = Number(warmupText);
-  const result =
+  const [mode, warmupText, ...rest] = argv;
+  const send = (message: FromChild) => process.send!(message);
+  const subject =
     mode === "plan"
-      ? await childPlan(rest[0]!, rest[1]!, runs, warmupMs)
+      ? await planSubject(rest[0]!, rest[1]!)
       : mode === "typed"
-        ? await childTyped(rest[0]!, rest[1]!, runs, warmupMs)
-        : await childBare(Number(rest[0]), runs, warmupMs);
-  process.stdout.write(`${JSON.stringify(result)}\n`);
+        ? await typedSubject(rest[0]!, rest[1]!)
+        : await bareSubject(Number(rest[0]));
+  await warmUp(Number(warmupText), subject);
+  const baseRssMb = mib(process.memoryUsage().rss);
+  // One message at a time: the parent waits for each reply before it sends the next.
+  process.on("message", (message: ToChild) => {
+    if (message === "run") {
+      const start = performance.now();
+      void subject
+        .run()
+        .then((phases) => send({ kind: "run", timings: { ms: performance.now() - start, ...phases } }), fail);
+    } else {
+      send({
+        kind: "summary",
+        summary: { ...subject.summary(), peakRssMb: mib(process.resourceUsage().maxRSS * 1024), baseRssMb },
+      });
+      process.disconnect();
+    }
+  });
+  send({ kind: "ready", registered: subject.summary().registered });
+}
+
+function fail(error: unknown): void {
+  process.stderr.write(`bench child: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
 }
 
 if (require.main === module) {
-  child(process.argv.slice(2)).catch((error: unknown) => {
-    process.stderr.write(`bench child: ${(error as Error).stack ?? String(error)}\n`);
-    process.exitCode = 1;
-  });
+  if (process.send === undefined) fail(new Error("run by npm run bench, with an IPC channel"));
+  child(process.argv.slice(2)).catch(fail);
 }
