@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --sizes 1,10,100,1000] [--repeat 3] [--runs 7] [--warmup 1000] [--json]
+ * npm run bench [-- --sizes 1,10,100,1000] [--repeat 3] [--runs 15] [--warmup 1000] [--json]
  *
  * The offline plan at scale. For each size it generates a stack of N zones (a route each, plus the
  * Worker, KV namespace, deploy token and GitHub secret and variables, tools/bench/stack.ts), then
@@ -15,9 +15,9 @@
  * Each child runs as the plan runs under `npm run plan`: through the tools' launcher, its code one
  * esbuild bundle under plain node (tools/bench/plan-child.ts). All children load the same modules
  * before timing and run without stack traces, as the plan does. The three children of a group then
- * take turns, one timed run each, for --runs rounds: the machine's noisy moments (on a shared 2-core
- * machine the same plan's median moves by half from one minute to the next) fall on all three, and
- * each ratio is taken within a group; --repeat groups per size, the median reported.
+ * take turns of 3 timed runs each until each has --runs: the machine's noisy moments (on a shared
+ * 2-core machine the same plan's median moves by half from one minute to the next) fall on all
+ * three, and each ratio is taken within a group; --repeat groups per size, the median reported.
  * Then cold start, as processes: `npm run plan -- --stack dev` against `node -e
  * 'require("@pulumi/pulumi")'`, interleaved, median of --repeat. It prints figures; it is not a test.
  * Targets: plan <= 1.5x typed at every size; cold start <= 1.5x require; one permission-group lookup
@@ -129,9 +129,16 @@ function subjectFigures(measured: readonly Measured[]): SubjectFigures {
 }
 
 /**
+ * Timed runs per turn. The first run of a turn follows another process's runs, with the caches
+ * theirs; the median of a child's runs is then a run in the warm steady state the warm-up is for,
+ * while the turns stay short enough (a few runs) for the machine's slow moments to fall on all.
+ */
+const RUNS_PER_TURN = 3;
+
+/**
  * One size: `repeat` groups of three children (plan, typed, bare), each group warmed up one child
- * at a time and then measured in turns, one run each, `runs` rounds, the first child of a round
- * rotating; each subject's run medians and the group's plan/typed and plan/bare ratios.
+ * at a time and then measured in turns of RUNS_PER_TURN runs until each has `runs` (rounded up), the
+ * first child of a round rotating; each subject's run medians and the group's ratios.
  */
 async function measureSize(
   root: string,
@@ -149,10 +156,10 @@ async function measureSize(
     const bare = await startChild(["bare", warmup, String(plan.registered)]);
     const children = [plan, typed, bare];
     const times = new Map<Child, RunTimings[]>(children.map((child) => [child, []]));
-    for (let round = 0; round < runs; round++) {
+    for (let round = 0; round * RUNS_PER_TURN < runs; round++) {
       for (let turn = 0; turn < children.length; turn++) {
         const child = children[(round + turn) % children.length]!;
-        times.get(child)!.push(await child.run());
+        for (let run = 0; run < RUNS_PER_TURN; run++) times.get(child)!.push(await child.run());
       }
     }
     const results = await Promise.all(
@@ -258,7 +265,7 @@ async function parent(argv: readonly string[]): Promise<void> {
     options: {
       sizes: { type: "string", default: "1,10,100,1000" },
       repeat: { type: "string", default: "3" },
-      runs: { type: "string", default: "7" },
+      runs: { type: "string", default: "15" },
       warmup: { type: "string", default: "1000" },
       json: { type: "boolean", default: false },
     },
@@ -297,7 +304,7 @@ async function parent(argv: readonly string[]): Promise<void> {
 
   const out: string[] = [];
   out.push(
-    `Offline plan benchmark (${repeat} groups of fresh child processes per size, one per subject, each warmed up for ${warmup} ms and then timed ${runs} times, the group's children taking turns run by run; ms: median over the groups of each child's median run; ratios: median over the groups of the group's ratio; node ${process.version}; load average ${loadavg()
+    `Offline plan benchmark (${repeat} groups of fresh child processes per size, one per subject, each warmed up for ${warmup} ms and then timed ${runs} times, the group's children taking turns of ${RUNS_PER_TURN} runs; ms: median over the groups of each child's median run; ratios: median over the groups of the group's ratio; node ${process.version}; load average ${loadavg()
       .map((load) => fixed(load, 2))
       .join(" ")})`,
   );
