@@ -85,8 +85,7 @@ async function planSubject(root: string, policyConfig: string): Promise<Subject>
 
 /** The typed floor (tools/bench/typed-floor.ts): the plan's traffic replayed through the SDKs. */
 async function typedSubject(root: string, policyConfig: string): Promise<Subject> {
-  const { runPlan, repositoryPack, withoutStackTraces } = await import("../plan/run.js");
-  const { runProgram, startOfflineRuntime } = await import("../shared/offline-runtime.js");
+  const { runPlan, repositoryPack } = await import("../plan/run.js");
   const { floorClasses, floorFunctions, replayProgram } = await import("./typed-floor.js");
   const pack = await repositoryPack();
   // The plan itself, untimed, for the traffic to replay (and the same modules loaded).
@@ -104,30 +103,13 @@ async function typedSubject(root: string, policyConfig: string): Promise<Subject
     classes: await floorClasses(registrations),
     functions: await floorFunctions(invokes),
   });
-  let registered = 0;
-  return {
-    // Without stack traces, as the plan runs (tools/plan/run.ts).
-    run: () =>
-      withoutStackTraces(async () => {
-        const runtime = await startOfflineRuntime({
-          project: PROJECT,
-          stack: STACK,
-          config: {},
-          secretKeys: [],
-        });
-        await runProgram(replay);
-        registered = runtime.resources.length;
-        return {};
-      }),
-    summary: () => ({ registered }),
-  };
+  return floorSubject(replay);
 }
 
 /** The bare floor: `count` registrations (the root Stack included) of a resource with no inputs. */
 async function bareSubject(count: number): Promise<Subject> {
   const pulumi = await import("@pulumi/pulumi");
-  const { repositoryPack, withoutStackTraces } = await import("../plan/run.js");
-  const { runProgram, startOfflineRuntime } = await import("../shared/offline-runtime.js");
+  const { repositoryPack } = await import("../plan/run.js");
   // The same modules as the plan child.
   await import("../../index.js");
   await repositoryPack();
@@ -137,6 +119,20 @@ async function bareSubject(count: number): Promise<Subject> {
       super("bench:index:Bare", name, {});
     }
   }
+  // runProgram registers the root Stack itself.
+  return floorSubject(async () => {
+    for (let index = 1; index < count; index++) new Bare(`bare-${index}`);
+    return {};
+  });
+}
+
+/**
+ * A floor: `program` run under the mock runtime as the plan runs its program (without stack traces,
+ * tools/plan/run.ts), nothing else.
+ */
+async function floorSubject(program: () => Promise<Record<string, unknown>>): Promise<Subject> {
+  const { withoutStackTraces } = await import("../plan/run.js");
+  const { runProgram, startOfflineRuntime } = await import("../shared/offline-runtime.js");
   let registered = 0;
   return {
     run: () =>
@@ -147,11 +143,7 @@ async function bareSubject(count: number): Promise<Subject> {
           config: {},
           secretKeys: [],
         });
-        await runProgram(async () => {
-          // runProgram registers the root Stack itself.
-          for (let index = 1; index < count; index++) new Bare(`bare-${index}`);
-          return {};
-        });
+        await runProgram(program);
         registered = runtime.resources.length;
         return {};
       }),
