@@ -11,17 +11,18 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { CustomResourceOptions, Inputs, Resource } from "@pulumi/pulumi";
+import { rootPulumiStackTypeName } from "@pulumi/pulumi/runtime/stack";
 
 import { SECRET_SIG, SIG_KEY } from "../plan/mask";
-import type { RecordedInvoke, RegisteredResource } from "../shared/offline-runtime";
+import {
+  PROVIDER_TYPE_PREFIX,
+  providerUrnOf,
+  type RecordedInvoke,
+  type RegisteredResource,
+} from "../shared/offline-runtime";
 
 type ResourceClass = new (name: string, args: Inputs, opts: CustomResourceOptions) => Resource;
 type ProviderFunction = (args: Inputs) => Promise<unknown>;
-
-/** The root Stack is runProgram's own; the replay registers everything under it. */
-const STACK_TYPE = "pulumi:pulumi:Stack";
-
-const PROVIDER_PREFIX = "pulumi:providers:";
 
 /**
  * The class of each custom resource type among `registrations`, looked up once, before timing (as
@@ -35,8 +36,8 @@ export async function floorClasses(
   const classes = new Map<string, ResourceClass>();
   for (const { type, custom } of registrations) {
     if (!custom || classes.has(type)) continue;
-    const [pkg, name] = type.startsWith(PROVIDER_PREFIX)
-      ? [type.slice(PROVIDER_PREFIX.length), "Provider"]
+    const [pkg, name] = type.startsWith(PROVIDER_TYPE_PREFIX)
+      ? [type.slice(PROVIDER_TYPE_PREFIX.length), "Provider"]
       : [type.split(":")[0]!, type.split(":")[2]!];
     const sdk = (await import(`@pulumi/${pkg}`).catch(() => ({}))) as Record<string, ResourceClass>;
     classes.set(
@@ -88,9 +89,6 @@ function asProgramInput(value: unknown): unknown {
   return Object.fromEntries(Object.entries(record).map(([key, inner]) => [key, asProgramInput(inner)]));
 }
 
-/** The URN part of a provider reference (`<urn>::<id>`). */
-const providerUrn = (reference: string) => reference.slice(0, reference.lastIndexOf("::"));
-
 /** What the replay sends: the plan's traffic and the SDK classes and functions to send it with. */
 export interface FloorTraffic {
   readonly registrations: readonly RegisteredResource[];
@@ -121,7 +119,8 @@ export function replayProgram(traffic: FloorTraffic): () => Promise<Record<strin
     const components: [ReplayedComponent, Record<string, unknown>][] = [];
     let stackUrn: string | undefined;
     for (const registration of registrations) {
-      if (registration.type === STACK_TYPE) {
+      // The root Stack is runProgram's own; everything is registered under it.
+      if (registration.type === rootPulumiStackTypeName) {
         stackUrn = registration.urn;
         continue;
       }
@@ -141,7 +140,7 @@ export function replayProgram(traffic: FloorTraffic): () => Promise<Record<strin
           : { parent: resourceOf(registration.parent) }),
         ...(registration.provider === undefined
           ? {}
-          : { provider: resourceOf(providerUrn(registration.provider)) as pulumi.ProviderResource }),
+          : { provider: resourceOf(providerUrnOf(registration.provider)) as pulumi.ProviderResource }),
         ...(dependsOn.length === 0 ? {} : { dependsOn }),
         ...(registration.ignoreChanges.length === 0 ? {} : { ignoreChanges: registration.ignoreChanges }),
         ...(registration.replaceOnChanges.length === 0

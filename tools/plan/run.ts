@@ -16,6 +16,8 @@ import { POLICY_CLOCK_ENV } from "../../policies/lib/clock";
 import { ConfigError, parseStackConfig } from "../../lib/config";
 import type { CredentialRow } from "../../lib/credentials";
 import {
+  PROVIDER_TYPE_PREFIX,
+  providerUrnOf,
   runProgram,
   startOfflineRuntime,
   type RecordedInvoke,
@@ -177,13 +179,13 @@ function engineResources(
 
   const providerOf = (resource: RegisteredResource): ProviderInfo | undefined => {
     if (resource.provider !== undefined) {
-      const urn = resource.provider.slice(0, resource.provider.lastIndexOf("::"));
+      const urn = providerUrnOf(resource.provider);
       const provider = byUrn.get(urn);
       return provider === undefined
         ? undefined
         : { urn, type: provider.type, name: provider.name, inputs: provider.serializedInputs };
     }
-    if (!resource.custom || resource.type.startsWith("pulumi:providers:")) return undefined;
+    if (!resource.custom || resource.type.startsWith(PROVIDER_TYPE_PREFIX)) return undefined;
     const pkg = resource.type.split(":")[0]!;
     const name = resource.version === "" ? "default" : `default_${resource.version.replace(/[.-]/g, "_")}`;
     const key = `${pkg}::${name}`;
@@ -196,7 +198,7 @@ function engineResources(
       inputs[bare] = secretKeys.has(fullKey) ? wireSecret(value) : value;
     }
     if (resource.version !== "") inputs["version"] = resource.version;
-    const type = `pulumi:providers:${pkg}`;
+    const type = `${PROVIDER_TYPE_PREFIX}${pkg}`;
     const provider = { urn: `urn:pulumi:${stack}::${project}::${type}::${name}`, type, name, inputs };
     defaults.set(key, provider);
     // The engine registers (and analyzes) the default provider before the first resource using it.

@@ -20,6 +20,12 @@ export const PERMISSION_LOOKUP_TOKENS = [
   "cloudflare:index/getAccountApiTokenPermissionGroupsList:getAccountApiTokenPermissionGroupsList",
 ] as const;
 
+/** The type prefix of provider resources (`pulumi:providers:<package>`). */
+export const PROVIDER_TYPE_PREFIX = "pulumi:providers:";
+
+/** The provider's URN in a registration's provider reference (`<urn>::<id>`). */
+export const providerUrnOf = (reference: string): string => reference.slice(0, reference.lastIndexOf("::"));
+
 /** A resource registration as the engine receives it. */
 export interface RegisteredResource {
   readonly urn: string;
