@@ -10,6 +10,7 @@ import { Struct, type JavaScriptValue } from "google-protobuf/google/protobuf/st
 import { describe, expect, it } from "vitest";
 
 import { analyzeRequest } from "../../tools/plan/analyzer";
+import { structJavaScript } from "../../tools/shared/struct-javascript";
 
 const propertiesOf = (inputs: Record<string, unknown>) =>
   analyzeRequest({ urn: "urn:pulumi:dev::p::t::n", type: "t", name: "n", inputs }).getProperties()!;
@@ -58,5 +59,19 @@ describe("the Analyze request's properties", () => {
       expect(() => Struct.fromJavaScript(bad as never)).toThrow("Unexpected struct type.");
       expect(() => propertiesOf(bad)).toThrow("Unexpected struct type.");
     }
+  });
+
+  it("from a Struct's own JavaScript form (what the offline runtime records) are that form, not a copy", () => {
+    fc.assert(
+      fc.property(inputs, (value) => {
+        const struct = Struct.fromJavaScript(value as Record<string, JavaScriptValue>);
+        const recorded = structJavaScript(struct);
+        const properties = propertiesOf(recorded);
+        expect(properties.toJavaScript()).toBe(recorded);
+        expect(Object.isFrozen(recorded)).toBe(true);
+        expect(Buffer.from(properties.serializeBinary())).toEqual(Buffer.from(struct.serializeBinary()));
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -24,6 +24,7 @@ import { Struct, Value, type JavaScriptValue } from "google-protobuf/google/prot
 
 import { applicabilityOf } from "../../policies/lib/applicability";
 import { deepFreeze } from "../shared/deep-freeze";
+import { isStructJavaScript } from "../shared/struct-javascript";
 import { policyHandlers, withPulumiTypeOf, type AnalyzerRpc } from "../shared/pulumi-adapter";
 import {
   ENFORCEMENT_LEVELS,
@@ -134,7 +135,9 @@ function structValue(value: unknown): JavaScriptValue {
  * A request's Struct, built lazily. The SDK's handlers only read a request's properties (and its
  * provider's) through toJavaScript(), once per policy, each through deserializeProperties, which
  * copies what it reads: so the JavaScript form is computed once, frozen (a reader that wrote to it
- * would fail instead of leaking to the next) and shared. The protobuf fields, which cost more than
+ * would fail instead of leaking to the next) and shared. A value that already is a Struct's own
+ * JavaScript form (the offline runtime's registrations and states, tools/shared/struct-javascript.ts)
+ * is that form, frozen in place, not copied. The protobuf fields, which cost more than
  * the rest of a request together, are built only when something reads them (getFieldsMap: the
  * binary serializer on the gRPC path, toObject).
  */
@@ -144,7 +147,10 @@ class LazyStruct extends Struct {
 
   constructor(value: Record<string, unknown>) {
     super();
-    this.#javaScript = deepFreeze(structValue(value) as Record<string, JavaScriptValue>);
+    // A Struct's own JavaScript form is already canonical: no copy.
+    this.#javaScript = deepFreeze(
+      (isStructJavaScript(value) ? value : structValue(value)) as Record<string, JavaScriptValue>,
+    );
   }
 
   // Once built, the map exists, so the serializer's getFieldsMap(true) (no lazy create) gets it too.

@@ -14,6 +14,7 @@ import { PERMISSION_GROUPS } from "../../policies/lib/permission-catalog";
 import { isTokenType } from "../../policies/lib/resource-types";
 import { ACCOUNT_PREFIX, USER_PREFIX, ZONE_PREFIX } from "../../policies/lib/resources";
 import { observeRegistrations, outputState, waitForRegistrations } from "./pulumi-adapter";
+import { structJavaScript } from "./struct-javascript";
 
 export const PERMISSION_LOOKUP_TOKENS = [
   "cloudflare:index/getApiTokenPermissionGroupsList:getApiTokenPermissionGroupsList",
@@ -174,7 +175,7 @@ export async function startOfflineRuntime(options: OfflineRuntimeOptions): Promi
       dependencies: request.getDependenciesList(),
       propertyDependencies,
       provider: request.getProvider() || undefined,
-      serializedInputs: object?.toJavaScript() ?? {},
+      serializedInputs: object ? structJavaScript(object) : {},
       version: request.getVersion(),
       protect: request.getProtect() ?? false,
       ignoreChanges: request.getIgnorechangesList(),

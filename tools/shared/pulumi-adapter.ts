@@ -22,6 +22,8 @@ import type { Policies, ResourceValidation } from "@pulumi/policy";
 import * as pulumi from "@pulumi/pulumi";
 import type * as AnalyzerProto from "@pulumi/pulumi/proto/analyzer_pb";
 
+import { structJavaScript } from "./struct-javascript";
+
 const requireHere = createRequire(__filename);
 const versionOf = (pkg: string) => (requireHere(`${pkg}/package.json`) as { version: string }).version;
 
@@ -115,7 +117,7 @@ export function observeRegistrations(onRegister: (request: RegisterResourceReque
         result.set(
           urn,
           typeof struct?.toJavaScript === "function"
-            ? struct.toJavaScript()
+            ? structJavaScript(struct as { toJavaScript: () => Record<string, unknown> })
             : ((state as Record<string, unknown> | null | undefined) ?? {}),
         );
       }
