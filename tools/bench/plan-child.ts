@@ -8,7 +8,8 @@
  * The child prepares its subject, warms it up, then answers the parent over the IPC channel: "run"
  * runs it once and replies with the run's timings, "finish" replies with the summary and exits. The
  * parent takes turns between the children of one size, run by run, so the machine's slow and quiet
- * moments fall on all of them alike.
+ * moments fall on all of them alike. With `count` first (npm run bench --instructions) it only runs
+ * the plan or the typed floor a given number of times, with no IPC.
  */
 export const PROJECT = "scoped-edge";
 const NOW = "2026-11-23T12:00:00Z";
@@ -196,7 +197,21 @@ function fail(error: unknown): void {
   process.exit(1);
 }
 
+/**
+ * `count <plan|typed> <runs> <root> <policy config>`: prepares the subject as `child` does, runs it
+ * `runs` times untimed and exits; npm run bench --instructions runs this under callgrind twice (a
+ * few runs, then more) and divides the difference in instructions by the difference in runs.
+ */
+async function count(argv: readonly string[]): Promise<void> {
+  const [mode, runsText, root, policyConfig] = argv;
+  const subject =
+    mode === "plan" ? await planSubject(root!, policyConfig!) : await typedSubject(root!, policyConfig!);
+  for (let run = 0; run < Number(runsText); run++) await subject.run();
+}
+
 if (require.main === module) {
-  if (process.send === undefined) fail(new Error("run by npm run bench, with an IPC channel"));
-  child(process.argv.slice(2)).catch(fail);
+  const argv = process.argv.slice(2);
+  if (argv[0] === "count") count(argv.slice(1)).catch(fail);
+  else if (process.send === undefined) fail(new Error("run by npm run bench, with an IPC channel"));
+  else child(argv).catch(fail);
 }

@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --sizes 1,10,100,1000] [--repeat 3] [--runs 15] [--warmup 1000] [--json]
+ * npm run bench [-- --sizes 1,10,100,1000] [--repeat 3] [--runs 15] [--warmup 1000] [--instructions] [--json]
  *
  * The offline plan at scale. For each size it generates a stack of N zones (a route each, plus the
  * Worker, KV namespace, deploy token and GitHub secret and variables, tools/bench/stack.ts), then
@@ -22,6 +22,10 @@
  * 'require("@pulumi/pulumi")'`, interleaved, median of --repeat. It prints figures; it is not a test.
  * Targets: plan <= 1.5x typed at every size; cold start <= 1.5x require; one permission-group lookup
  * per stack.
+ *
+ * --instructions counts instead of timing: the instructions per run of the plan and the typed floor
+ * at each size under valgrind's callgrind, V8 made deterministic (a figure that does not move with
+ * the machine's load, for judging a change on a noisy machine; minutes per size, needs valgrind).
  */
 import { execFile, spawn } from "node:child_process";
 import { rmSync } from "node:fs";
@@ -256,6 +260,91 @@ async function coldStart(repeat: number): Promise<ColdStart> {
   return { requireMs: median(requires), planMs: median(plans) };
 }
 
+// ---- instructions (--instructions) --------------------------------------------------------------
+
+/**
+ * V8 made deterministic for counting: no concurrent compiler or GC threads whose share of the
+ * count moves from one process to the next (two counts of the same plan agree within 0.1%).
+ */
+const COUNTING_NODE_FLAGS = ["--predictable", "--single-threaded"];
+/** Runs in the shorter and the longer counted process: the difference is what the runs cost. */
+const COUNTED_RUNS = [5, 25] as const;
+
+/** Instructions callgrind counts for one `count` child (tools/bench/plan-child.ts) to exit. */
+function instructions(args: readonly string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      "valgrind",
+      [
+        "--tool=callgrind",
+        "--callgrind-out-file=/dev/null",
+        process.execPath,
+        ...COUNTING_NODE_FLAGS,
+        LAUNCHER,
+        CHILD_ENTRY,
+        "count",
+        ...args,
+      ],
+      { cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024 },
+      (error, _stdout, stderr) => {
+        const collected = /Collected : (\d+)/.exec(stderr);
+        if (error || collected === null)
+          reject(new Error(`callgrind count ${args.join(" ")} failed:\n${stderr}`));
+        else resolve(Number(collected[1]));
+      },
+    );
+  });
+}
+
+/** Instructions per run of `subject` at one size: the counts of COUNTED_RUNS, differenced. */
+async function instructionsPerRun(
+  subject: "plan" | "typed",
+  root: string,
+  policyConfig: string,
+): Promise<number> {
+  // Untimed, uncounted starts first: the launcher's bundle and this flag set's start cache are
+  // written, so both counted processes start from the same caches.
+  for (let start = 0; start < 2; start++) {
+    await timeProcess(process.execPath, [
+      ...COUNTING_NODE_FLAGS,
+      LAUNCHER,
+      CHILD_ENTRY,
+      "count",
+      subject,
+      "1",
+      root,
+      policyConfig,
+    ]);
+  }
+  const [fewer, more] = COUNTED_RUNS;
+  const counts = [];
+  for (const runs of COUNTED_RUNS)
+    counts.push(await instructions([subject, String(runs), root, policyConfig]));
+  return (counts[1]! - counts[0]!) / (more - fewer);
+}
+
+interface InstructionFigures {
+  readonly zones: number;
+  /** Instructions per run, millions. */
+  readonly plan: number;
+  readonly typed: number;
+}
+
+/** valgrind on PATH, or a usage error saying what --instructions needs. */
+function requireValgrind(): Promise<void> {
+  return new Promise((resolve, reject) =>
+    execFile("valgrind", ["--version"], (error) =>
+      error
+        ? reject(
+            new UsageError(
+              "--instructions counts with valgrind's callgrind: install valgrind (apt-get install valgrind)",
+            ),
+          )
+        : resolve(),
+    ),
+  );
+}
+
 /** A bad option: reported as its message alone, exit 2. */
 class UsageError extends Error {}
 
@@ -267,6 +356,7 @@ async function parent(argv: readonly string[]): Promise<void> {
       repeat: { type: "string", default: "3" },
       runs: { type: "string", default: "15" },
       warmup: { type: "string", default: "1000" },
+      instructions: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
     },
   });
@@ -282,6 +372,11 @@ async function parent(argv: readonly string[]): Promise<void> {
         `${option} takes positive whole numbers (got "${values[option.slice(2) as "sizes"]}")`,
       );
     }
+  }
+  if (values.instructions) {
+    await requireValgrind();
+    await countSizes(sizes, values.json);
+    return;
   }
   const repeat = Number(values.repeat);
   const runs = values.runs;
@@ -342,6 +437,47 @@ async function parent(argv: readonly string[]): Promise<void> {
     `  one permission-group lookup per stack: ${lookupsOk ? "met" : "MISSED"} (${figures.map((f) => `${f.zones}: ${f.plan.lookups}`).join(", ")})`,
   );
   process.stdout.write(`${out.join("\n")}\n`);
+}
+
+/** --instructions: each size's plan and typed floor counted side by side (valgrind is single-threaded). */
+async function countSizes(sizes: readonly number[], json: boolean): Promise<void> {
+  const figures: InstructionFigures[] = [];
+  for (const zones of sizes) {
+    const { root, policyConfig } = generateStack(zones);
+    try {
+      const [plan, typed] = await Promise.all(
+        (["plan", "typed"] as const).map((subject) => instructionsPerRun(subject, root, policyConfig)),
+      );
+      figures.push({ zones, plan: plan! / 1e6, typed: typed! / 1e6 });
+      if (!json) process.stderr.write(`  counted ${zones} zone(s)\n`);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  }
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ instructions: figures }, null, 2)}\n`);
+    return;
+  }
+  const [fewer, more] = COUNTED_RUNS;
+  process.stdout.write(
+    [
+      `Offline plan instructions per run (valgrind callgrind; node ${COUNTING_NODE_FLAGS.join(" ")}; each subject counted in a process of ${fewer} runs and one of ${more}, the difference divided by ${more - fewer}; node ${process.version})`,
+      "",
+      table(
+        ["zones", "plan M", "typed M", "plan/typed"],
+        figures.map(({ zones, plan, typed }) => [
+          String(zones),
+          fixed(plan),
+          fixed(typed),
+          ratio(plan, typed),
+        ]),
+      ),
+      "",
+      "The work each run does, whatever the machine's load: a diagnostic beside the timed bench, not its",
+      "target (time also pays for memory traffic and garbage collection, which instructions do not show).",
+      "",
+    ].join("\n"),
+  );
 }
 
 const argv = process.argv.slice(2);
