@@ -33,6 +33,7 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 
+import { escapeControl } from "../../lib/text";
 import { median, type ChildSummary, type FromChild, type RunTimings, type ToChild } from "./plan-child";
 import { generateStack } from "./stack";
 
@@ -349,17 +350,24 @@ function requireValgrind(): Promise<void> {
 class UsageError extends Error {}
 
 async function parent(argv: readonly string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      sizes: { type: "string", default: "1,10,100,1000" },
-      repeat: { type: "string", default: "3" },
-      runs: { type: "string", default: "15" },
-      warmup: { type: "string", default: "1000" },
-      instructions: { type: "boolean", default: false },
-      json: { type: "boolean", default: false },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      tokens: true,
+      options: {
+        sizes: { type: "string", default: "1,10,100,1000" },
+        repeat: { type: "string", default: "3" },
+        runs: { type: "string", default: "15" },
+        warmup: { type: "string", default: "1000" },
+        instructions: { type: "boolean", default: false },
+        json: { type: "boolean", default: false },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, tokens } = parsed;
   const sizes = values.sizes.split(",").map(Number);
   for (const [option, numbers] of [
     ["--sizes", sizes],
@@ -374,6 +382,13 @@ async function parent(argv: readonly string[]): Promise<void> {
     }
   }
   if (values.instructions) {
+    // Counting has no groups, timed runs or warm-up: a timing option given with it is a mistake.
+    const timing = tokens.find(
+      (token) => token.kind === "option" && ["repeat", "runs", "warmup"].includes(token.name),
+    );
+    if (timing?.kind === "option") {
+      throw new UsageError(`${timing.rawName} times runs; --instructions counts them: drop one of the two`);
+    }
     await requireValgrind();
     await countSizes(sizes, values.json);
     return;
@@ -483,7 +498,8 @@ async function countSizes(sizes: readonly number[], json: boolean): Promise<void
 const argv = process.argv.slice(2);
 parent(argv).catch((error: unknown) => {
   if (error instanceof UsageError) {
-    process.stderr.write(`bench: ${error.message}\n`);
+    // The message may quote what was typed: control characters are shown, not sent to the terminal.
+    process.stderr.write(`bench: ${escapeControl(error.message)}\n`);
     process.exitCode = 2;
     return;
   }
