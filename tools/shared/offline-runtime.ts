@@ -42,7 +42,10 @@ export interface RegisteredResource {
   readonly dependencies: string[];
   readonly propertyDependencies: Record<string, string[]>;
   readonly provider: string | undefined;
-  /** Inputs exactly as serialized on the wire (secrets as signature objects), for the policy analyzer. */
+  /**
+   * Inputs exactly as serialized on the wire (secrets as signature objects), for the policy analyzer:
+   * the request Struct's own JavaScript form, which the analyzer freezes in place (read-only after).
+   */
   readonly serializedInputs: Record<string, unknown>;
   /** Version of the resource's package (names the engine's default provider, e.g. default_6_22_1). */
   readonly version: string;
