@@ -9,6 +9,10 @@ import { describe, expect, it } from "vitest";
 
 import { REPO } from "../plan/helpers";
 
+/**
+ * As `npm run bench` runs it: under tsx (not through tests/helpers/spawn-script.ts's launcher, whose
+ * bundle would take plan-child.ts's entry-point check for its own).
+ */
 function bench(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
