@@ -9,7 +9,7 @@ import { rmSync } from "node:fs";
 
 import { afterAll, describe, expect, it } from "vitest";
 
-import { STACK as BENCH_STACK } from "../../tools/bench/plan-child";
+import { STACK as BENCH_STACK } from "../../tools/bench/protocol";
 import { generateStack } from "../../tools/bench/stack";
 import { floorClasses, floorFunctions, replayProgram } from "../../tools/bench/typed-floor";
 import { runPlan, withoutStackTraces } from "../../tools/plan/run";

@@ -2,31 +2,12 @@
  * npm run bench's options (tools/bench/plan.ts): a bad one is a usage error (exit 2, its message
  * alone) before anything is measured, and what was typed is quoted with control characters shown.
  */
-import { execFile } from "node:child_process";
-import { join } from "node:path";
-
 import { describe, expect, it } from "vitest";
 
-import { REPO } from "../plan/helpers";
+import { spawnScript } from "../helpers/spawn-script";
 
-/**
- * As `npm run bench` runs it: under tsx (not through tests/helpers/spawn-script.ts's launcher, whose
- * bundle would take plan-child.ts's entry-point check for its own).
- */
-function bench(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [
-        join(REPO, "node_modules", "tsx", "dist", "cli.mjs"),
-        join(REPO, "tools", "bench", "plan.ts"),
-        ...args,
-      ],
-      { cwd: REPO },
-      (error, stdout, stderr) => resolve({ code: error ? (error.code as number) : 0, stdout, stderr }),
-    );
-  });
-}
+/** As `npm run bench` runs it: through the tools' launcher. */
+const bench = (args: readonly string[]) => spawnScript("tools/bench/plan.ts", args);
 
 describe("npm run bench's usage errors", () => {
   it("refuses an unknown option, a timing option with --instructions and a bad size, quoting input safely", async () => {

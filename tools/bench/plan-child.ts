@@ -11,45 +11,11 @@
  * moments fall on all of them alike. With `count` first (npm run bench --instructions) it only runs
  * the plan or the typed floor a given number of times, with no IPC.
  */
-export const PROJECT = "scoped-edge";
+import { PROJECT, STACK, type ChildSummary, type FromChild, type RunTimings, type ToChild } from "./protocol";
+
 const NOW = "2026-11-23T12:00:00Z";
-export const STACK = "bench";
-
-/** One timed run. */
-export interface RunTimings {
-  readonly ms: number;
-  /** The plan's program and policy phases (plan only). */
-  readonly programMs?: number;
-  readonly policyMs?: number;
-}
-
-/** What a child reports after its runs. */
-export interface ChildSummary {
-  readonly registered: number;
-  readonly lookups?: number;
-  readonly invokes?: number;
-  readonly violations?: number;
-  readonly mandatory?: number;
-  /** Peak resident set size of the child, MiB. */
-  readonly peakRssMb: number;
-  /** Resident set size after warm-up, before the first timed run, MiB. */
-  readonly baseRssMb: number;
-}
-
-/** The messages between parent and child. */
-export type ToChild = "run" | "finish";
-export type FromChild =
-  /** Warmed up; `registered` as the summary will say (the bare floor registers as many). */
-  | { readonly kind: "ready"; readonly registered: number }
-  | { readonly kind: "run"; readonly timings: RunTimings }
-  | { readonly kind: "summary"; readonly summary: ChildSummary };
 
 const mib = (bytes: number) => Math.round((bytes / (1024 * 1024)) * 10) / 10;
-
-export const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-};
 
 /**
  * A subject: one untimed-or-timed run of its work (returning only the timings the parent keeps: a

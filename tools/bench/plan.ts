@@ -34,7 +34,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 
 import { escapeControl } from "../../lib/text";
-import { median, type ChildSummary, type FromChild, type RunTimings, type ToChild } from "./plan-child";
+import { median, type ChildSummary, type FromChild, type RunTimings, type ToChild } from "./protocol";
 import { generateStack } from "./stack";
 
 const REPO_ROOT = join(__dirname, "..", "..");

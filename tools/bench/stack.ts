@@ -9,7 +9,7 @@ import { join } from "node:path";
 
 import { stringify } from "yaml";
 
-import { PROJECT, STACK } from "./plan-child";
+import { PROJECT, STACK } from "./protocol";
 
 const REPO_ROOT = join(__dirname, "..", "..");
 const ACCOUNT_ID = "5f1a0c2e9b7d4a3c8e6f1b2d3c4a5e6f";
