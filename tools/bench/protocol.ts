@@ -35,7 +35,9 @@ export type FromChild =
   | { readonly kind: "run"; readonly timings: RunTimings }
   | { readonly kind: "summary"; readonly summary: ChildSummary };
 
+/** The middle value, or the mean of the two middle values of an even count (not the upper one). */
 export const median = (values: readonly number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
